@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Installs everything neo-bridge needs to build, run and test on Debian 12.
+# Idempotent: a second run only checks. Needs root (or sudo) for apt-get.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")"
+
+APT_PACKAGES=(
+  build-essential cmake ninja-build pkg-config git ca-certificates
+  libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
+  libcurl4-openssl-dev nlohmann-json3-dev libabsl-dev libevent-dev
+  libgtest-dev libgmock-dev googletest
+  clang-format
+)
+GRPCURL_VERSION=v1.9.4
+
+say() { printf 'setup: %s\n' "$*"; }
+
+sudo_if_needed() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+missing=()
+for pkg in "${APT_PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed'; then
+    missing+=("$pkg")
+  fi
+done
+if ! command -v npm >/dev/null 2>&1; then missing+=(nodejs npm); fi
+if ! command -v go >/dev/null 2>&1; then missing+=(golang-go); fi
+if [ "${#missing[@]}" -gt 0 ]; then
+  say "installing Debian packages: ${missing[*]}"
+  sudo_if_needed apt-get update -qq
+  sudo_if_needed env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+else
+  say "Debian packages present"
+fi
+
+# buf (lint, format) and the google/rpc protos, pinned in protos/package-lock.json.
+if [ ! -x protos/node_modules/.bin/buf ] || [ ! -f protos/node_modules/google-proto-files/google/rpc/error_details.proto ] \
+   || [ protos/package-lock.json -nt protos/node_modules/.package-lock.json ]; then
+  say "installing proto tooling (npm ci in protos/)"
+  (cd protos && npm ci --no-audit --no-fund --loglevel=error)
+else
+  say "proto tooling present"
+fi
+
+# grpcurl, to call the bridge from a shell (README quick start).
+mkdir -p .tools/bin
+if [ ! -x .tools/bin/grpcurl ]; then
+  say "installing grpcurl $GRPCURL_VERSION (go install)"
+  GOBIN="$PWD/.tools/bin" GOFLAGS=-mod=mod go install "github.com/fullstorydev/grpcurl/cmd/grpcurl@$GRPCURL_VERSION"
+else
+  say "grpcurl present"
+fi
+say "done"
