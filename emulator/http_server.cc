@@ -1,0 +1,312 @@
+#include "emulator/http_server.h"
+
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <event2/listener.h>
+#include <event2/util.h>
+#include <netdb.h>
+#include <sys/socket.h>
+
+#include <cstring>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+
+namespace neo_emulator {
+namespace {
+
+constexpr int kListenBacklog = 4096;
+constexpr ev_ssize_t kMaxBodyBytes = 1 << 20;
+constexpr ev_ssize_t kMaxHeaderBytes = 64 << 10;
+
+HttpMethod MethodOf(evhttp_request* request) {
+  switch (evhttp_request_get_command(request)) {
+    case EVHTTP_REQ_GET:
+      return HttpMethod::kGet;
+    case EVHTTP_REQ_POST:
+      return HttpMethod::kPost;
+    case EVHTTP_REQ_PATCH:
+      return HttpMethod::kPatch;
+    case EVHTTP_REQ_PUT:
+      return HttpMethod::kPut;
+    case EVHTTP_REQ_DELETE:
+      return HttpMethod::kDelete;
+    case EVHTTP_REQ_HEAD:
+      return HttpMethod::kHead;
+    case EVHTTP_REQ_OPTIONS:
+      return HttpMethod::kOptions;
+    default:
+      return HttpMethod::kOther;
+  }
+}
+
+// Resolves host:port to the first usable address; binds a listener there.
+absl::StatusOr<evconnlistener*> Listen(event_base* base,
+                                       const std::string& host, int port) {
+  evutil_addrinfo hints;
+  std::memset(&hints, 0, sizeof(hints));
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_protocol = IPPROTO_TCP;
+  hints.ai_flags = EVUTIL_AI_PASSIVE | EVUTIL_AI_NUMERICSERV;
+  evutil_addrinfo* results = nullptr;
+  const std::string service = std::to_string(port);
+  const int rc =
+      evutil_getaddrinfo(host.c_str(), service.c_str(), &hints, &results);
+  if (rc != 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "cannot resolve listen host '", host, "': ", evutil_gai_strerror(rc)));
+  }
+  std::string last_error = "no addresses";
+  evconnlistener* listener = nullptr;
+  for (evutil_addrinfo* ai = results; ai != nullptr && listener == nullptr;
+       ai = ai->ai_next) {
+    listener = evconnlistener_new_bind(
+        base, nullptr, nullptr,
+        LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC,
+        kListenBacklog, ai->ai_addr, static_cast<int>(ai->ai_addrlen));
+    if (listener == nullptr) {
+      last_error = evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR());
+    }
+  }
+  evutil_freeaddrinfo(results);
+  if (listener == nullptr) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot listen on ", host, ":", port, ": ", last_error));
+  }
+  return listener;
+}
+
+int BoundPort(evconnlistener* listener) {
+  sockaddr_storage address;
+  socklen_t length = sizeof(address);
+  if (getsockname(evconnlistener_get_fd(listener),
+                  reinterpret_cast<sockaddr*>(&address), &length) != 0) {
+    return 0;
+  }
+  if (address.ss_family == AF_INET) {
+    return ntohs(reinterpret_cast<sockaddr_in*>(&address)->sin_port);
+  }
+  if (address.ss_family == AF_INET6) {
+    return ntohs(reinterpret_cast<sockaddr_in6*>(&address)->sin6_port);
+  }
+  return 0;
+}
+
+}  // namespace
+
+HttpServer::HttpServer(event_base* base, ApiHandler* handler,
+                       TaskService* service, uint64_t seed)
+    : base_(base),
+      handler_(handler),
+      service_(service),
+      request_ids_(seed, kRequestIdStream) {}
+
+absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Create(
+    event_base* base, const Options& options, ApiHandler* handler,
+    TaskService* service) {
+  std::unique_ptr<HttpServer> server(
+      new HttpServer(base, handler, service, options.seed));
+  server->http_ = evhttp_new(base);
+  if (server->http_ == nullptr) {
+    return absl::InternalError("evhttp_new failed");
+  }
+  evhttp_set_allowed_methods(
+      server->http_, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_PATCH |
+                         EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE | EVHTTP_REQ_HEAD |
+                         EVHTTP_REQ_OPTIONS);
+  // No implicit "text/html" on empty 202 bodies; JSON replies set their own.
+  evhttp_set_default_content_type(server->http_, nullptr);
+  evhttp_set_max_body_size(server->http_, kMaxBodyBytes);
+  evhttp_set_max_headers_size(server->http_, kMaxHeaderBytes);
+  evhttp_set_gencb(server->http_, &HttpServer::OnRequest, server.get());
+
+  absl::StatusOr<evconnlistener*> listener =
+      Listen(base, options.host, options.port);
+  if (!listener.ok()) return listener.status();
+  server->port_ = BoundPort(*listener);
+  server->bound_ = evhttp_bind_listener(server->http_, *listener);
+  if (server->bound_ == nullptr) {
+    evconnlistener_free(*listener);
+    return absl::InternalError("evhttp_bind_listener failed");
+  }
+  const timeval heartbeat = absl::ToTimeval(options.heartbeat_interval);
+  server->heartbeat_tv_ = event_base_init_common_timeout(base, &heartbeat);
+  return server;
+}
+
+HttpServer::~HttpServer() {
+  // Freeing the evhttp frees every connection and runs close callbacks:
+  // detach streams and drains first so none reaches a half-destroyed server.
+  for (auto& [raw, stream] : streams_) {
+    service_->Unsubscribe(stream->subscription_id());
+    stream->Detach();
+  }
+  streams_.clear();
+  open_streams_.store(0, std::memory_order_relaxed);
+  for (evhttp_connection* connection : draining_) {
+    evhttp_connection_set_closecb(connection, nullptr, nullptr);
+  }
+  draining_.clear();
+  if (http_ != nullptr) evhttp_free(http_);
+}
+
+void HttpServer::OnRequest(evhttp_request* request, void* arg) {
+  static_cast<HttpServer*>(arg)->Handle(request);
+}
+
+void HttpServer::Handle(evhttp_request* request) {
+  const std::string request_id = request_ids_.NextUuid();
+  HttpRequest parsed;
+  parsed.method = MethodOf(request);
+  const evhttp_uri* uri = evhttp_request_get_evhttp_uri(request);
+  const char* path = uri != nullptr ? evhttp_uri_get_path(uri) : nullptr;
+  parsed.path = path != nullptr ? path : "";
+  if (const char* query = uri != nullptr ? evhttp_uri_get_query(uri) : nullptr;
+      query != nullptr && *query != '\0') {
+    evkeyvalq params;
+    params.tqh_first = nullptr;
+    params.tqh_last = &params.tqh_first;
+    if (evhttp_parse_query_str(query, &params) != 0) {
+      evhttp_clear_headers(&params);
+      Reply(request, ApiHandler::Error(400, "malformed query string"),
+            request_id);
+      return;
+    }
+    for (evkeyval* kv = params.tqh_first; kv != nullptr;
+         kv = kv->next.tqe_next) {
+      parsed.query.emplace_back(kv->key, kv->value);
+    }
+    evhttp_clear_headers(&params);
+  }
+  for (evkeyval* kv = evhttp_request_get_input_headers(request)->tqh_first;
+       kv != nullptr; kv = kv->next.tqe_next) {
+    parsed.headers.emplace_back(kv->key, kv->value);
+  }
+  evbuffer* input = evhttp_request_get_input_buffer(request);
+  const size_t length = evbuffer_get_length(input);
+  if (length > 0) {
+    parsed.body.resize(length);
+    evbuffer_copyout(input, parsed.body.data(), length);
+  }
+
+  HttpResponse response = handler_->Handle(parsed);
+  if (response.stream) {
+    StartStream(request, *response.stream, request_id);
+    return;
+  }
+  Reply(request, response, request_id);
+}
+
+void HttpServer::Reply(evhttp_request* request, const HttpResponse& response,
+                       const std::string& request_id) {
+  evkeyvalq* headers = evhttp_request_get_output_headers(request);
+  for (const auto& [name, value] : response.headers) {
+    evhttp_add_header(headers, name.c_str(), value.c_str());
+  }
+  evhttp_add_header(headers, "X-Pulumi-Request-ID", request_id.c_str());
+  evbuffer* body = evbuffer_new();
+  evbuffer_add(body, response.body.data(), response.body.size());
+  const std::string reason(ReasonPhrase(response.status));
+  evhttp_send_reply(request, response.status, reason.c_str(), body);
+  evbuffer_free(body);
+}
+
+void HttpServer::StartStream(evhttp_request* request,
+                             const StreamTarget& target,
+                             const std::string& request_id) {
+  evkeyvalq* headers = evhttp_request_get_output_headers(request);
+  evhttp_add_header(headers, "Content-Type", "text/event-stream");
+  evhttp_add_header(headers, "Cache-Control", "no-cache");
+  evhttp_add_header(headers, "X-Pulumi-Request-ID", request_id.c_str());
+
+  auto owned = std::make_unique<SseStream>(
+      request, base_, heartbeat_tv_,
+      [this](SseStream* stream) { CloseStream(stream); });
+  SseStream* stream = owned.get();
+  streams_.emplace(stream, std::move(owned));
+  open_streams_.store(streams_.size(), std::memory_order_relaxed);
+
+  std::optional<absl::string_view> last_event_id;
+  if (target.last_event_id) last_event_id = *target.last_event_id;
+  absl::StatusOr<TaskService::Subscription> subscription = service_->Subscribe(
+      *target.user, target.org, target.task_id, last_event_id,
+      [this, stream](const ConsoleEvent& event) {
+        if (streams_.contains(stream)) stream->SendEvent(event.id, event.json);
+      });
+  if (!subscription.ok()) {
+    // Unreachable in practice: the handler checked visibility just before on
+    // this thread. End the response rather than leave it open.
+    stream->Detach();
+    evhttp_send_reply_end(request);
+    streams_.erase(stream);
+    open_streams_.store(streams_.size(), std::memory_order_relaxed);
+    return;
+  }
+  stream->set_subscription_id(subscription->id);
+  for (const ConsoleEvent* event : subscription->backlog) {
+    if (!streams_.contains(stream)) return;  // Dropped while writing.
+    stream->SendEvent(event->id, event->json);
+  }
+}
+
+void HttpServer::CloseStream(SseStream* stream) {
+  auto it = streams_.find(stream);
+  if (it == streams_.end()) return;
+  service_->Unsubscribe(stream->subscription_id());
+  streams_.erase(it);
+  open_streams_.store(streams_.size(), std::memory_order_relaxed);
+}
+
+void HttpServer::BeginShutdown(std::function<void()> drained) {
+  if (bound_ != nullptr) {
+    evhttp_del_accept_socket(http_, bound_);
+    bound_ = nullptr;
+  }
+  std::vector<std::unique_ptr<SseStream>> streams;
+  for (auto& [raw, stream] : streams_) streams.push_back(std::move(stream));
+  streams_.clear();
+  open_streams_.store(0, std::memory_order_relaxed);
+  for (auto& stream : streams) {
+    service_->Unsubscribe(stream->subscription_id());
+    draining_.insert(stream->connection());
+  }
+  for (auto& stream : streams) {
+    // Hands the connection's close callback to the drain tracking.
+    stream->End(&HttpServer::OnDrainClosed, &HttpServer::OnDrainComplete, this);
+  }
+  streams.clear();
+  drained_ = std::move(drained);
+  if (draining_.empty()) {
+    auto callback = std::move(drained_);
+    drained_ = nullptr;
+    if (callback) callback();
+  }
+}
+
+void HttpServer::OnDrainClosed(evhttp_connection* connection, void* arg) {
+  static_cast<HttpServer*>(arg)->DrainFinished(connection);
+}
+
+void HttpServer::OnDrainComplete(evhttp_request* request, void* arg) {
+  evhttp_connection* connection = evhttp_request_get_connection(request);
+  // The connection may stay open (keep-alive); its later close is no
+  // longer part of the drain.
+  evhttp_connection_set_closecb(connection, nullptr, nullptr);
+  static_cast<HttpServer*>(arg)->DrainFinished(connection);
+}
+
+void HttpServer::DrainFinished(evhttp_connection* connection) {
+  draining_.erase(connection);
+  if (draining_.empty() && drained_) {
+    auto callback = std::move(drained_);
+    drained_ = nullptr;
+    callback();
+  }
+}
+
+}  // namespace neo_emulator

@@ -1,0 +1,96 @@
+// The libevent (evhttp) side of the emulator: listening socket, request
+// decoding, response encoding, SSE streams and their subscriptions.
+#ifndef NEO_EMULATOR_HTTP_SERVER_H_
+#define NEO_EMULATOR_HTTP_SERVER_H_
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "emulator/api_handler.h"
+#include "emulator/ids.h"
+#include "emulator/sse_stream.h"
+#include "emulator/task_service.h"
+
+struct event_base;
+struct evhttp;
+struct evhttp_bound_socket;
+struct evhttp_connection;
+struct evhttp_request;
+struct timeval;
+
+namespace neo_emulator {
+
+// Thread: created, used and destroyed on the event-loop thread (or before
+// the loop starts). `handler` and `service` must outlive the server.
+class HttpServer {
+ public:
+  struct Options {
+    std::string host = "127.0.0.1";
+    int port = 0;  // 0 = ephemeral.
+    absl::Duration heartbeat_interval = absl::Seconds(15);
+    uint64_t seed = 1;  // For X-Pulumi-Request-ID values.
+  };
+
+  // Binds and starts accepting on `base` (the loop may not be running yet).
+  static absl::StatusOr<std::unique_ptr<HttpServer>> Create(
+      event_base* base, const Options& options, ApiHandler* handler,
+      TaskService* service);
+  // Frees every connection (open streams included) without callbacks into
+  // the handler or service beyond unsubscribing.
+  ~HttpServer();
+  HttpServer(const HttpServer&) = delete;
+  HttpServer& operator=(const HttpServer&) = delete;
+
+  // The bound port (resolved when Options::port was 0).
+  int port() const { return port_; }
+
+  // Stops accepting, unsubscribes and ends every open stream. `drained`
+  // runs once every ended stream is flushed or its connection is gone;
+  // synchronously when there were none.
+  void BeginShutdown(std::function<void()> drained);
+
+  // Open SSE streams. Thread-safe.
+  size_t open_streams() const {
+    return open_streams_.load(std::memory_order_relaxed);
+  }
+
+ private:
+  HttpServer(event_base* base, ApiHandler* handler, TaskService* service,
+             uint64_t seed);
+
+  static void OnRequest(evhttp_request* request, void* arg);
+  static void OnDrainClosed(evhttp_connection* connection, void* arg);
+  static void OnDrainComplete(evhttp_request* request, void* arg);
+
+  void Handle(evhttp_request* request);
+  void Reply(evhttp_request* request, const HttpResponse& response,
+             const std::string& request_id);
+  void StartStream(evhttp_request* request, const StreamTarget& target,
+                   const std::string& request_id);
+  void CloseStream(SseStream* stream);
+  void DrainFinished(evhttp_connection* connection);
+
+  event_base* base_;
+  ApiHandler* handler_;
+  TaskService* service_;
+  IdSource request_ids_;
+  evhttp* http_ = nullptr;
+  evhttp_bound_socket* bound_ = nullptr;
+  const timeval* heartbeat_tv_ = nullptr;  // Common timeout owned by base_.
+  int port_ = 0;
+  absl::flat_hash_map<SseStream*, std::unique_ptr<SseStream>> streams_;
+  std::atomic<size_t> open_streams_{0};
+  absl::flat_hash_set<evhttp_connection*> draining_;
+  std::function<void()> drained_;
+};
+
+}  // namespace neo_emulator
+
+#endif  // NEO_EMULATOR_HTTP_SERVER_H_
