@@ -1,0 +1,78 @@
+// neo-bridge: serves AgentTasksService over gRPC in front of the Neo API.
+#include <csignal>
+#include <cstdio>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
+#include "bridge/log/json_log.h"
+#include "bridge/server/bridge_server.h"
+#include "bridge/server/server_options.h"
+
+namespace {
+
+using neobridge::log::Level;
+using neobridge::log::Log;
+
+// Time running calls get to finish after SIGTERM/SIGINT.
+constexpr absl::Duration kShutdownGrace = absl::Seconds(10);
+
+// Waits for SIGTERM or SIGINT on a dedicated thread (signals blocked in every
+// other thread), then shuts the server down.
+int Serve(const neobridge::server::ServerOptions& options) {
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  absl::StatusOr<std::unique_ptr<neobridge::server::BridgeServer>> server =
+      neobridge::server::BridgeServer::Start(options);
+  if (!server.ok()) {
+    Log(Level::kError, "cannot start",
+        {{"error", std::string(server.status().message())}});
+    return 1;
+  }
+  Log(Level::kInfo, "listening",
+      {{"address", (*server)->address()},
+       {"upstream", options.upstream_url},
+       {"version", neobridge::server::kVersion}});
+
+  std::jthread signal_waiter([&signals, &server] {
+    int signal = 0;
+    sigwait(&signals, &signal);
+    Log(Level::kInfo, "shutting down",
+        {{"signal", signal == SIGTERM ? "SIGTERM" : "SIGINT"}});
+    (*server)->Shutdown(kShutdownGrace);
+  });
+  (*server)->Wait();
+  Log(Level::kInfo, "stopped");
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  absl::StatusOr<neobridge::server::ParsedCommandLine> parsed =
+      neobridge::server::ParseCommandLine(args, neobridge::server::ProcessEnv);
+  if (!parsed.ok()) {
+    std::fprintf(stderr, "neo-bridge: %s\n",
+                 std::string(parsed.status().message()).c_str());
+    return 2;
+  }
+  switch (parsed->action) {
+    case neobridge::server::ParsedCommandLine::Action::kHelp:
+      std::fputs(neobridge::server::HelpText().c_str(), stdout);
+      return 0;
+    case neobridge::server::ParsedCommandLine::Action::kVersion:
+      std::printf("neo-bridge %s\n", neobridge::server::kVersion);
+      return 0;
+    case neobridge::server::ParsedCommandLine::Action::kServe:
+      break;
+  }
+  neobridge::log::SetMinLevel(parsed->options.log_level);
+  return Serve(parsed->options);
+}

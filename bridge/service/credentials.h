@@ -1,0 +1,64 @@
+// Which Pulumi access token an RPC uses upstream: the caller's own (from the
+// `authorization` metadata), or the bridge's service token. Tokens are never
+// logged or put into error messages.
+#ifndef NEOBRIDGE_BRIDGE_SERVICE_CREDENTIALS_H_
+#define NEOBRIDGE_BRIDGE_SERVICE_CREDENTIALS_H_
+
+#include <grpcpp/support/string_ref.h>
+
+#include <ctime>
+#include <map>
+#include <string>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "absl/types/optional.h"
+
+namespace neobridge::service {
+
+// The bridge's own Pulumi access token: a fixed value (from
+// PULUMI_ACCESS_TOKEN) or a file (e.g. a mounted Kubernetes Secret) that is
+// re-read when it changes, so rotation needs no restart. Thread-safe.
+class ServiceTokenSource {
+ public:
+  // `file` wins over `fixed_token` when both are set; either may be empty.
+  ServiceTokenSource(std::string fixed_token, std::string file,
+                     absl::Duration recheck_interval = absl::Seconds(1));
+
+  // Reads `file` once; fails with a message naming the file when it is set
+  // but unreadable or empty. For start-up checks.
+  absl::Status CheckReadable();
+
+  // The current token, or nullopt when none is configured. When the file is
+  // temporarily unreadable (mid-rotation) the last good token is kept.
+  absl::optional<std::string> Get();
+
+  bool configured() const { return !fixed_token_.empty() || !file_.empty(); }
+
+ private:
+  absl::StatusOr<std::string> ReadFile() const;
+
+  const std::string fixed_token_;
+  const std::string file_;
+  const absl::Duration recheck_interval_;
+  absl::Mutex mu_;
+  std::string file_token_ ABSL_GUARDED_BY(mu_);
+  absl::Time last_check_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
+  timespec last_mtime_ ABSL_GUARDED_BY(mu_) = {};
+  off_t last_size_ ABSL_GUARDED_BY(mu_) = -1;
+};
+
+using Metadata = std::multimap<grpc::string_ref, grpc::string_ref>;
+
+// The token for one call. With `authorization` metadata of the form
+// "Bearer <token>" or "token <token>" (scheme case-insensitive), the caller's
+// token; without it, the service token. UNAUTHENTICATED, saying how to
+// supply a token, when the metadata is malformed or no token is available.
+absl::StatusOr<std::string> ResolveAccessToken(
+    const Metadata& metadata, ServiceTokenSource* service_tokens);
+
+}  // namespace neobridge::service
+
+#endif  // NEOBRIDGE_BRIDGE_SERVICE_CREDENTIALS_H_
