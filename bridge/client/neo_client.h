@@ -4,11 +4,13 @@
 #define NEOBRIDGE_BRIDGE_CLIENT_NEO_CLIENT_H_
 
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include "absl/functional/any_invocable.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "bridge/upstream/http_transport.h"
 #include "neobridge/v1/agent_tasks_service.pb.h"
 
 namespace neobridge::client {
@@ -22,6 +24,17 @@ struct CallOptions {
   std::string access_token;
   // Bounds the whole upstream exchange (from the gRPC deadline or a default).
   absl::Duration timeout = absl::Seconds(20);
+};
+
+// Per-stream settings for OpenEventStream.
+struct StreamCallOptions {
+  // As CallOptions::access_token.
+  std::string access_token;
+  // Bound on the wait for the response head.
+  absl::Duration open_timeout = absl::Seconds(20);
+  // Once open, a gap this long without a byte (events or heartbeats) ends
+  // the stream with DEADLINE_EXCEEDED.
+  absl::Duration idle_timeout = absl::Seconds(45);
 };
 
 // Completion of one call: the decoded response, or a status that already
@@ -61,6 +74,19 @@ class NeoClient {
   virtual CallId ListTaskEvents(const v1::ListTaskEventsRequest& request,
                                 const CallOptions& options,
                                 Callback<v1::ListTaskEventsResponse> done) = 0;
+
+  // Opens the task's live event stream (Server-Sent Events) with
+  // `Last-Event-ID: request.last_event_id()` when that is not empty. The raw
+  // response (status, headers, body chunks) goes to `observer` on a
+  // transport thread, as upstream::HttpTransport::OpenStream describes; a
+  // chunk refused with kPause is offered again after ResumeStream.
+  virtual CallId OpenEventStream(
+      const v1::StreamTaskEventsRequest& request,
+      const StreamCallOptions& options,
+      std::shared_ptr<upstream::StreamObserver> observer) = 0;
+
+  // Resumes stream `id` after its observer paused it. Any thread.
+  virtual void ResumeStream(CallId id) = 0;
 
   // Aborts call `id` if it is still in flight; its callback then gets
   // CANCELLED. A no-op for finished or unknown ids. Any thread.

@@ -246,6 +246,31 @@ CallId RestNeoClient::ListTaskEvents(
       std::move(done));
 }
 
+CallId RestNeoClient::OpenEventStream(
+    const v1::StreamTaskEventsRequest& request,
+    const StreamCallOptions& options,
+    std::shared_ptr<upstream::StreamObserver> observer) {
+  HttpRequest http;
+  http.method = HttpMethod::kGet;
+  http.url = absl::StrCat(options_.base_url,
+                          EventStreamPath(request.org(), request.task_id()));
+  http.headers = {
+      {"Authorization", absl::StrCat("token ", options.access_token)},
+      {"Accept", "text/event-stream"},
+      {"Cache-Control", "no-cache"},
+      {"User-Agent", options_.user_agent},
+  };
+  // Only when resuming: never an empty header.
+  if (!request.last_event_id().empty()) {
+    http.headers.emplace_back("Last-Event-ID", request.last_event_id());
+  }
+  http.timeout = options.open_timeout;
+  http.idle_timeout = options.idle_timeout;
+  return transport_.OpenStream(std::move(http), std::move(observer));
+}
+
+void RestNeoClient::ResumeStream(CallId id) { transport_.Resume(id); }
+
 void RestNeoClient::Cancel(CallId id) { transport_.Cancel(id); }
 
 }  // namespace neobridge::client

@@ -46,6 +46,11 @@ class RestNeoClient final : public NeoClient {
   CallId ListTaskEvents(const v1::ListTaskEventsRequest& request,
                         const CallOptions& options,
                         Callback<v1::ListTaskEventsResponse> done) override;
+  CallId OpenEventStream(
+      const v1::StreamTaskEventsRequest& request,
+      const StreamCallOptions& options,
+      std::shared_ptr<upstream::StreamObserver> observer) override;
+  void ResumeStream(CallId id) override;
   void Cancel(CallId id) override;
 
  private:

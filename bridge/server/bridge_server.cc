@@ -44,6 +44,7 @@ absl::StatusOr<std::unique_ptr<BridgeServer>> BridgeServer::Start(
           .default_org = options.default_org,
           .default_timeout = options.request_timeout,
           .create_timeout = options.create_timeout,
+          .stream = options.stream,
       });
 
   grpc::EnableDefaultHealthCheckService(true);

@@ -132,6 +132,46 @@ const std::vector<Setting>& Settings() {
        [](absl::string_view v, ServerOptions& o) {
          return ParseDurationValue(v, &o.connect_timeout);
        }},
+      {"stream-heartbeat-interval", "NEO_BRIDGE_STREAM_HEARTBEAT_INTERVAL",
+       "DURATION",
+       "StreamTaskEvents sends a Heartbeat after this long without a message, "
+       "so proxies keep the stream open.",
+       [](ServerOptions& o) {
+         return DurationText(o.stream.heartbeat_interval);
+       },
+       [](absl::string_view v, ServerOptions& o) {
+         return ParseDurationValue(v, &o.stream.heartbeat_interval);
+       }},
+      {"stream-idle-timeout", "NEO_BRIDGE_STREAM_IDLE_TIMEOUT", "DURATION",
+       "Upstream event-stream silence (no event, no heartbeat) after which "
+       "the bridge reconnects.",
+       [](ServerOptions& o) {
+         return DurationText(o.stream.upstream_idle_timeout);
+       },
+       [](absl::string_view v, ServerOptions& o) {
+         return ParseDurationValue(v, &o.stream.upstream_idle_timeout);
+       }},
+      {"stream-retry-budget", "NEO_BRIDGE_STREAM_RETRY_BUDGET", "DURATION",
+       "How long the bridge keeps reconnecting a dropped upstream event "
+       "stream without progress before ending the call with UNAVAILABLE.",
+       [](ServerOptions& o) { return DurationText(o.stream.retry_budget); },
+       [](absl::string_view v, ServerOptions& o) {
+         return ParseDurationValue(v, &o.stream.retry_budget);
+       }},
+      {"stream-queue-size", "NEO_BRIDGE_STREAM_QUEUE_SIZE", "N",
+       "Events buffered per stream for a slow caller before the upstream "
+       "transfer pauses (1..100000).",
+       [](ServerOptions& o) { return absl::StrCat(o.stream.queue_capacity); },
+       [](absl::string_view v, ServerOptions& o) {
+         size_t n = 0;
+         if (!absl::SimpleAtoi(v, &n) || n < 1 || n > 100000) {
+           return absl::InvalidArgumentError(
+               absl::StrCat("invalid size \"", v,
+                            "\": use a whole number from 1 to 100000"));
+         }
+         o.stream.queue_capacity = n;
+         return absl::OkStatus();
+       }},
       {"ca-file", "NEO_BRIDGE_CA_FILE", "PATH",
        "PEM bundle of CAs to verify the upstream with (verification is "
        "always on).",

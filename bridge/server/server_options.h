@@ -11,6 +11,7 @@
 #include "absl/time/time.h"
 #include "absl/types/optional.h"
 #include "bridge/log/json_log.h"
+#include "bridge/stream/event_stream_reactor.h"
 
 namespace neobridge::server {
 
@@ -34,6 +35,9 @@ struct ServerOptions {
   // Extra CA bundle (PEM) to verify the upstream with; verification is
   // always on.
   std::string ca_file;
+  // StreamTaskEvents relay: heartbeat interval, upstream idle timeout,
+  // retry budget, backoff and queue size.
+  stream::StreamOptions stream;
   // gRPC server reflection.
   bool reflection = true;
   log::Level log_level = log::Level::kInfo;

@@ -63,6 +63,8 @@ TEST(ParseCommandLineTest, InvalidSettingsNameTheFlagOrVariable) {
            {{"--reflection=maybe"}, {}, "--reflection: invalid boolean"},
            {{"--log-level=loud"}, {}, "--log-level: invalid level"},
            {{"--nope=1"}, {}, "unknown flag --nope"},
+           {{"--stream-queue-size=0"}, {}, "--stream-queue-size: invalid size"},
+           {{"--stream-heartbeat-interval=x"}, {}, "invalid duration"},
            {{"--listen"}, {}, "--listen needs a value"},
            {{"stray"}, {}, "unexpected argument"},
            {{},
@@ -89,8 +91,9 @@ TEST(HelpTextTest, DocumentsEveryFlagAndVariable) {
        {"--listen", "NEO_BRIDGE_LISTEN", "--upstream-url",
         "NEO_BRIDGE_UPSTREAM_URL", "--default-org", "--token-file",
         "--request-timeout", "--create-timeout", "--connect-timeout",
-        "--ca-file", "--reflection", "--log-level", "PULUMI_ACCESS_TOKEN",
-        "Default: 0.0.0.0:50051"}) {
+        "--ca-file", "--reflection", "--stream-heartbeat-interval",
+        "--stream-idle-timeout", "--stream-retry-budget", "--stream-queue-size",
+        "--log-level", "PULUMI_ACCESS_TOKEN", "Default: 0.0.0.0:50051"}) {
     EXPECT_THAT(help, HasSubstr(text));
   }
 }

@@ -85,6 +85,16 @@ class UpstreamCallReactor final : public grpc::ServerUnaryReactor {
   bool cancelled_ ABSL_GUARDED_BY(mu_) = false;
 };
 
+// A stream refused before it started: finishes at once, deletes itself.
+class RefusedStreamReactor final
+    : public grpc::ServerWriteReactor<v1::StreamTaskEventsResponse> {
+ public:
+  explicit RefusedStreamReactor(const absl::Status& status) {
+    Finish(status::ToGrpcStatus(status));
+  }
+  void OnDone() override { delete this; }
+};
+
 }  // namespace
 
 AgentTasksService::AgentTasksService(client::NeoClient& client,
@@ -203,6 +213,24 @@ grpc::ServerUnaryReactor* AgentTasksService::ListTaskEvents(
                        client::Callback<v1::ListTaskEventsResponse> done) {
                   return client_.ListTaskEvents(r, o, std::move(done));
                 });
+}
+
+grpc::ServerWriteReactor<v1::StreamTaskEventsResponse>*
+AgentTasksService::StreamTaskEvents(
+    grpc::CallbackServerContext* context,
+    const v1::StreamTaskEventsRequest* request) {
+  v1::StreamTaskEventsRequest resolved = *request;
+  resolved.set_org(ResolveOrg(request->org(), options_.default_org));
+  if (absl::Status valid = ValidateStreamTaskEvents(resolved); !valid.ok()) {
+    return new RefusedStreamReactor(valid);
+  }
+  absl::StatusOr<std::string> token =
+      ResolveAccessToken(context->client_metadata(), service_tokens_);
+  if (!token.ok()) return new RefusedStreamReactor(token.status());
+  auto* reactor = new stream::EventStreamReactor(
+      client_, std::move(resolved), *std::move(token), options_.stream);
+  reactor->Start();
+  return reactor;
 }
 
 }  // namespace neobridge::service

@@ -9,6 +9,7 @@
 #include "absl/time/time.h"
 #include "bridge/client/neo_client.h"
 #include "bridge/service/credentials.h"
+#include "bridge/stream/event_stream_reactor.h"
 #include "neobridge/v1/agent_tasks_service.grpc.pb.h"
 
 namespace neobridge::service {
@@ -20,6 +21,8 @@ struct AgentTasksServiceOptions {
   absl::Duration default_timeout = absl::Seconds(20);
   // Same, for CreateTask (a cold start can take about a minute).
   absl::Duration create_timeout = absl::Seconds(120);
+  // StreamTaskEvents relay settings.
+  stream::StreamOptions stream;
 };
 
 class AgentTasksService final : public v1::AgentTasksService::CallbackService {
@@ -56,6 +59,9 @@ class AgentTasksService final : public v1::AgentTasksService::CallbackService {
       grpc::CallbackServerContext* context,
       const v1::ListTaskEventsRequest* request,
       v1::ListTaskEventsResponse* response) override;
+  grpc::ServerWriteReactor<v1::StreamTaskEventsResponse>* StreamTaskEvents(
+      grpc::CallbackServerContext* context,
+      const v1::StreamTaskEventsRequest* request) override;
 
  private:
   // Validates `request` (after resolving its org), resolves credentials and
