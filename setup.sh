@@ -9,7 +9,7 @@ APT_PACKAGES=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libcurl4-openssl-dev nlohmann-json3-dev libabsl-dev libevent-dev
   libgtest-dev libgmock-dev googletest
-  clang-format
+  clang-format clang libclang-rt-14-dev
 )
 GRPCURL_VERSION=v1.9.4
 
