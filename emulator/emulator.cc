@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "emulator/api_handler.h"
+#include "emulator/fault_state.h"
 #include "emulator/http_server.h"
 #include "emulator/scheduler.h"
 #include "emulator/task_service.h"
@@ -72,6 +73,8 @@ struct Emulator::Impl {
   event_base* base = nullptr;
   event* stop_event = nullptr;
   event* drain_limit = nullptr;
+  // Outlives the server (Teardown), so the loop may use it until the end.
+  FaultState faults;
   std::unique_ptr<UserDirectory> users;
   std::unique_ptr<LibeventScheduler> scheduler;
   std::unique_ptr<TaskService> service;
@@ -154,8 +157,9 @@ absl::StatusOr<std::unique_ptr<Emulator>> Emulator::Start(
       HttpServer::Options{.host = options.host,
                           .port = options.port,
                           .heartbeat_interval = options.heartbeat_interval,
-                          .seed = options.seed},
-      impl->handler.get(), impl->service.get());
+                          .seed = options.seed,
+                          .admin_api = options.admin_api},
+      impl->handler.get(), impl->service.get(), &impl->faults);
   if (!server.ok()) return server.status();
   impl->server = *std::move(server);
   impl->port = impl->server->port();
@@ -184,5 +188,24 @@ size_t Emulator::open_stream_count() const {
   // ~Impl, so it is alive for the emulator's public lifetime.
   return impl_->server != nullptr ? impl_->server->open_streams() : 0;
 }
+
+absl::Status Emulator::SetFaults(FaultPlan plan) {
+  if (absl::Status status = ValidateFaultPlan(plan); !status.ok()) {
+    return status;
+  }
+  impl_->faults.Set(std::move(plan));
+  return absl::OkStatus();
+}
+
+absl::Status Emulator::SetFaultsFromJson(absl::string_view json) {
+  absl::StatusOr<FaultPlan> plan = ParseFaultPlan(json);
+  if (!plan.ok()) return plan.status();
+  impl_->faults.Set(*std::move(plan));
+  return absl::OkStatus();
+}
+
+void Emulator::ClearFaults() { impl_->faults.Clear(); }
+
+FaultPlan Emulator::faults() const { return impl_->faults.Get(); }
 
 }  // namespace neo_emulator

@@ -5,6 +5,13 @@
 //   auto emulator = neo_emulator::Emulator::Start({.port = 0});
 //   if (!emulator.ok()) ...;
 //   std::string url = (*emulator)->base_url();  // "http://127.0.0.1:PORT"
+//
+// Fault injection for client tests (README "Fault knobs"):
+//
+//   (*emulator)->SetFaults({.stream = neo_emulator::StreamFaults{
+//                               .drop_after_events = 2, .times = 100}});
+//   (*emulator)->SetFaultsFromJson(R"({"fail": {"status": 429}})");
+//   (*emulator)->ClearFaults();
 #ifndef NEO_EMULATOR_EMULATOR_H_
 #define NEO_EMULATOR_EMULATOR_H_
 
@@ -14,8 +21,11 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "emulator/fault_plan.h"
 #include "emulator/users.h"
 
 namespace neo_emulator {
@@ -33,6 +43,10 @@ struct EmulatorOptions {
   absl::Duration heartbeat_interval = absl::Seconds(15);
   // Seeds task ids, event ids, tool call and approval ids.
   uint64_t seed = 1;
+  // Serves the test-only, unauthenticated admin API (/_emulator/faults) and
+  // honours the X-Emulator-Fault request header. The C++ fault API below
+  // works either way.
+  bool admin_api = true;
 };
 
 // A running emulator: one event-loop thread serving every connection
@@ -57,6 +71,20 @@ class Emulator {
   std::string base_url() const;
   // Event streams currently open.
   size_t open_stream_count() const;
+
+  // Replaces the fault plan in force (the same plan PUT /_emulator/faults
+  // sets). InvalidArgument naming the field (by its JSON name) when the plan
+  // is invalid; the plan in force is then unchanged. Requests that arrive
+  // afterwards see the new plan; streams already open keep the stream
+  // faults they opened with.
+  absl::Status SetFaults(FaultPlan plan);
+  // The same from the JSON form (see FaultPlanToJson).
+  absl::Status SetFaultsFromJson(absl::string_view json);
+  // Back to a clean emulator (the empty plan).
+  void ClearFaults();
+  // The plan in force, with the remaining `times` of its knobs (a knob whose
+  // times are used up is gone).
+  FaultPlan faults() const;
 
  private:
   struct Impl;

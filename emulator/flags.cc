@@ -25,6 +25,8 @@ constexpr FlagSpec kHeartbeat = {"--heartbeat-interval",
                                  "NEO_EMULATOR_HEARTBEAT_INTERVAL"};
 constexpr FlagSpec kSeed = {"--seed", "NEO_EMULATOR_SEED"};
 constexpr FlagSpec kAll[] = {kListen, kUsers, kStepDelay, kHeartbeat, kSeed};
+// The one switch (no value).
+constexpr FlagSpec kNoAdmin = {"--no-admin", "NEO_EMULATOR_NO_ADMIN"};
 
 absl::Status Bad(absl::string_view source, absl::string_view value,
                  absl::string_view problem) {
@@ -108,11 +110,20 @@ absl::StatusOr<CommandLine> ParseCommandLine(
   // Flags first, so that a flag overrides (and hides errors in) its
   // environment variable.
   std::vector<std::optional<std::string>> from_flags(std::size(kAll));
+  bool no_admin_flag = false;
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& arg = args[i];
     if (arg == "--help" || arg == "-h") {
       result.show_help = true;
       continue;
+    }
+    if (arg == kNoAdmin.flag) {
+      no_admin_flag = true;
+      continue;
+    }
+    if (absl::StartsWith(arg, absl::StrCat(kNoAdmin.flag, "="))) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(kNoAdmin.flag, " takes no value (see --help)"));
     }
     bool matched = false;
     for (size_t f = 0; f < std::size(kAll) && !matched; ++f) {
@@ -135,6 +146,16 @@ absl::StatusOr<CommandLine> ParseCommandLine(
     }
   }
   if (result.show_help) return result;
+  if (no_admin_flag) {
+    result.options.admin_api = false;
+  } else if (std::optional<std::string> value = env(kNoAdmin.env);
+             value && !value->empty()) {
+    if (*value == "1" || *value == "true") {
+      result.options.admin_api = false;
+    } else if (*value != "0" && *value != "false") {
+      return Bad(kNoAdmin.env, *value, "expected 1, true, 0 or false");
+    }
+  }
   for (size_t f = 0; f < std::size(kAll); ++f) {
     const FlagSpec& spec = kAll[f];
     absl::string_view source = spec.flag;
@@ -172,6 +193,10 @@ Every flag can also be set through its environment variable; flags win.
       Interval of ": heartbeat" comments on event streams (default 15s).
   --seed N                     NEO_EMULATOR_SEED
       Seed for task, event, tool call and approval ids (default 1).
+  --no-admin                   NEO_EMULATOR_NO_ADMIN=1
+      Turn off the test-only fault injection: the unauthenticated admin
+      API (/_emulator/faults) and the X-Emulator-Fault request header. On
+      by default; see the README, "Fault knobs".
   --help, -h
       Show this help.
 

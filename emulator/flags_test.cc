@@ -29,7 +29,30 @@ TEST(FlagsTest, Defaults) {
   EXPECT_EQ(parsed->options.heartbeat_interval, absl::Seconds(15));
   EXPECT_EQ(parsed->options.seed, 1u);
   EXPECT_EQ(parsed->options.users.size(), 2u);
+  EXPECT_TRUE(parsed->options.admin_api);
   EXPECT_FALSE(parsed->show_help);
+}
+
+TEST(FlagsTest, NoAdminFromFlagOrEnvironment) {
+  absl::StatusOr<CommandLine> parsed =
+      ParseCommandLine({"--no-admin"}, Env({}));
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  EXPECT_FALSE(parsed->options.admin_api);
+  for (const char* off : {"1", "true"}) {
+    parsed = ParseCommandLine({}, Env({{"NEO_EMULATOR_NO_ADMIN", off}}));
+    ASSERT_TRUE(parsed.ok()) << parsed.status();
+    EXPECT_FALSE(parsed->options.admin_api) << off;
+  }
+  for (const char* on : {"0", "false", ""}) {
+    parsed = ParseCommandLine({}, Env({{"NEO_EMULATOR_NO_ADMIN", on}}));
+    ASSERT_TRUE(parsed.ok()) << parsed.status();
+    EXPECT_TRUE(parsed->options.admin_api) << on;
+  }
+  // The flag wins over (and hides errors in) the variable.
+  parsed = ParseCommandLine({"--no-admin"},
+                            Env({{"NEO_EMULATOR_NO_ADMIN", "maybe"}}));
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  EXPECT_FALSE(parsed->options.admin_api);
 }
 
 TEST(FlagsTest, EnvironmentThenFlags) {
@@ -79,6 +102,10 @@ TEST(FlagsTest, ErrorsNameTheFlagOrVariable) {
                 {{"NEO_EMULATOR_HEARTBEAT_INTERVAL", "soon"}},
                 "invalid NEO_EMULATOR_HEARTBEAT_INTERVAL"},
            Case{{"--seed"}, {}, "--seed needs a value"},
+           Case{{"--no-admin=1"}, {}, "--no-admin takes no value"},
+           Case{{},
+                {{"NEO_EMULATOR_NO_ADMIN", "yes"}},
+                "invalid NEO_EMULATOR_NO_ADMIN 'yes': expected 1, true"},
            Case{{"--verbose"}, {}, "unknown flag '--verbose'"},
        }) {
     absl::StatusOr<CommandLine> parsed = ParseCommandLine(c.args, Env(c.env));
@@ -126,7 +153,7 @@ TEST(FlagsTest, UsersFileAndHelp) {
        {"--listen", "NEO_EMULATOR_LISTEN", "--users", "NEO_EMULATOR_USERS",
         "--agent-step-delay", "NEO_EMULATOR_AGENT_STEP_DELAY",
         "--heartbeat-interval", "NEO_EMULATOR_HEARTBEAT_INTERVAL", "--seed",
-        "NEO_EMULATOR_SEED"}) {
+        "NEO_EMULATOR_SEED", "--no-admin", "NEO_EMULATOR_NO_ADMIN"}) {
     EXPECT_THAT(UsageText(), HasSubstr(documented));
   }
 }

@@ -100,17 +100,21 @@ int BoundPort(evconnlistener* listener) {
 }  // namespace
 
 HttpServer::HttpServer(event_base* base, ApiHandler* handler,
-                       TaskService* service, uint64_t seed)
+                       TaskService* service, FaultState* faults, uint64_t seed,
+                       bool admin_api)
     : base_(base),
       handler_(handler),
       service_(service),
+      faults_(faults),
+      admin_(faults),
+      admin_api_(admin_api),
       request_ids_(seed, kRequestIdStream) {}
 
 absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Create(
     event_base* base, const Options& options, ApiHandler* handler,
-    TaskService* service) {
-  std::unique_ptr<HttpServer> server(
-      new HttpServer(base, handler, service, options.seed));
+    TaskService* service, FaultState* faults) {
+  std::unique_ptr<HttpServer> server(new HttpServer(
+      base, handler, service, faults, options.seed, options.admin_api));
   server->http_ = evhttp_new(base);
   if (server->http_ == nullptr) {
     return absl::InternalError("evhttp_new failed");
@@ -140,6 +144,9 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Create(
 }
 
 HttpServer::~HttpServer() {
+  // Delayed requests are freed with their connections by evhttp_free.
+  for (auto& [raw, pending] : delayed_) event_free(pending->timer);
+  delayed_.clear();
   // Freeing the evhttp frees every connection and runs close callbacks:
   // detach streams and drains first so none reaches a half-destroyed server.
   for (auto& [raw, stream] : streams_) {
@@ -194,12 +201,79 @@ void HttpServer::Handle(evhttp_request* request) {
     evbuffer_copyout(input, parsed.body.data(), length);
   }
 
-  HttpResponse response = handler_->Handle(parsed);
-  if (response.stream) {
-    StartStream(request, *response.stream, request_id);
+  if (admin_api_ && IsAdminPath(parsed.path)) {
+    Reply(request, admin_.Handle(parsed), request_id);
     return;
   }
-  Reply(request, response, request_id);
+
+  auto pending = std::make_unique<PendingRequest>();
+  RequestDecision decision;
+  if (std::optional<absl::string_view> header =
+          admin_api_ ? parsed.Header(kFaultHeader) : std::nullopt) {
+    absl::StatusOr<FaultPlan> plan = ParseFaultPlan(*header);
+    if (!plan.ok()) {
+      Reply(request,
+            ApiHandler::Error(
+                400, absl::StrCat("invalid ", kFaultHeader,
+                                  " header: ", plan.status().message())),
+            request_id);
+      return;
+    }
+    decision = DecideRequest(*plan, parsed.method, parsed.path);
+    pending->header_plan = *std::move(plan);
+  } else {
+    decision = faults_->DecideRequest(parsed.method, parsed.path);
+  }
+  pending->request = request;
+  pending->parsed = std::move(parsed);
+  pending->request_id = request_id;
+  pending->failure = std::move(decision.failure);
+  if (decision.latency <= absl::ZeroDuration()) {
+    Dispatch(*pending);
+    return;
+  }
+  pending->server = this;
+  pending->timer =
+      evtimer_new(base_, &HttpServer::OnDelayElapsed, pending.get());
+  const timeval delay = absl::ToTimeval(decision.latency);
+  evtimer_add(pending->timer, &delay);
+  PendingRequest* raw = pending.get();
+  delayed_.emplace(raw, std::move(pending));
+}
+
+void HttpServer::OnDelayElapsed(int /*fd*/, short /*what*/, void* arg) {
+  auto* raw = static_cast<PendingRequest*>(arg);
+  HttpServer* self = raw->server;
+  auto it = self->delayed_.find(raw);
+  if (it == self->delayed_.end()) return;
+  std::unique_ptr<PendingRequest> pending = std::move(it->second);
+  self->delayed_.erase(it);
+  event_free(pending->timer);  // Not persistent: safe inside its callback.
+  pending->timer = nullptr;
+  if (evhttp_request_get_connection(pending->request) == nullptr) {
+    // evhttp detached the request from a failed connection; it is ours.
+    evhttp_request_free(pending->request);
+    return;
+  }
+  self->Dispatch(*pending);
+}
+
+void HttpServer::Dispatch(PendingRequest& pending) {
+  if (pending.failure) {
+    Reply(pending.request, FailureResponse(*pending.failure),
+          pending.request_id);
+    return;
+  }
+  HttpResponse response = handler_->Handle(pending.parsed);
+  if (response.stream) {
+    std::optional<StreamFaults> faults = pending.header_plan
+                                             ? pending.header_plan->stream
+                                             : faults_->TakeStreamFaults();
+    StartStream(pending.request, *response.stream, pending.request_id,
+                faults.value_or(StreamFaults{}));
+    return;
+  }
+  Reply(pending.request, response, pending.request_id);
 }
 
 void HttpServer::Reply(evhttp_request* request, const HttpResponse& response,
@@ -218,14 +292,15 @@ void HttpServer::Reply(evhttp_request* request, const HttpResponse& response,
 
 void HttpServer::StartStream(evhttp_request* request,
                              const StreamTarget& target,
-                             const std::string& request_id) {
+                             const std::string& request_id,
+                             StreamFaults faults) {
   evkeyvalq* headers = evhttp_request_get_output_headers(request);
   evhttp_add_header(headers, "Content-Type", "text/event-stream");
   evhttp_add_header(headers, "Cache-Control", "no-cache");
   evhttp_add_header(headers, "X-Pulumi-Request-ID", request_id.c_str());
 
   auto owned = std::make_unique<SseStream>(
-      request, base_, heartbeat_tv_,
+      request, base_, heartbeat_tv_, std::move(faults),
       [this](SseStream* stream) { CloseStream(stream); });
   SseStream* stream = owned.get();
   streams_.emplace(stream, std::move(owned));
@@ -280,6 +355,26 @@ void HttpServer::BeginShutdown(std::function<void()> drained) {
     stream->End(&HttpServer::OnDrainClosed, &HttpServer::OnDrainComplete, this);
   }
   streams.clear();
+  // Requests still delayed by injected latency get a 503 instead of being
+  // served: serving them now could open streams nobody drains.
+  auto delayed = std::move(delayed_);
+  delayed_.clear();
+  for (auto& [raw, pending] : delayed) {
+    event_free(pending->timer);
+    evhttp_connection* connection =
+        evhttp_request_get_connection(pending->request);
+    if (connection == nullptr) {
+      evhttp_request_free(pending->request);
+      continue;
+    }
+    draining_.insert(connection);
+    evhttp_connection_set_closecb(connection, &HttpServer::OnDrainClosed, this);
+    evhttp_request_set_on_complete_cb(pending->request,
+                                      &HttpServer::OnDrainComplete, this);
+    Reply(pending->request,
+          ApiHandler::Error(503, "neo-emulator is shutting down"),
+          pending->request_id);
+  }
   drained_ = std::move(drained);
   if (draining_.empty()) {
     auto callback = std::move(drained_);

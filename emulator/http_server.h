@@ -7,17 +7,22 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "emulator/admin_handler.h"
 #include "emulator/api_handler.h"
+#include "emulator/fault_plan.h"
+#include "emulator/fault_state.h"
 #include "emulator/ids.h"
 #include "emulator/sse_stream.h"
 #include "emulator/task_service.h"
 
+struct event;
 struct event_base;
 struct evhttp;
 struct evhttp_bound_socket;
@@ -27,8 +32,14 @@ struct timeval;
 
 namespace neo_emulator {
 
+// Every API request passes the fault dispatcher first: the plan in force
+// (or the request's X-Emulator-Fault plan) may delay it, fail it with an
+// injected status, or give the stream it opens StreamFaults. Admin requests
+// (/_emulator/...) bypass faults.
+//
 // Thread: created, used and destroyed on the event-loop thread (or before
-// the loop starts). `handler` and `service` must outlive the server.
+// the loop starts). `handler`, `service` and `faults` must outlive the
+// server.
 class HttpServer {
  public:
   struct Options {
@@ -36,12 +47,15 @@ class HttpServer {
     int port = 0;  // 0 = ephemeral.
     absl::Duration heartbeat_interval = absl::Seconds(15);
     uint64_t seed = 1;  // For X-Pulumi-Request-ID values.
+    // Serve /_emulator/... and honour X-Emulator-Fault. When false, both
+    // are treated like any unknown path / header.
+    bool admin_api = true;
   };
 
   // Binds and starts accepting on `base` (the loop may not be running yet).
   static absl::StatusOr<std::unique_ptr<HttpServer>> Create(
       event_base* base, const Options& options, ApiHandler* handler,
-      TaskService* service);
+      TaskService* service, FaultState* faults);
   // Frees every connection (open streams included) without callbacks into
   // the handler or service beyond unsubscribing.
   ~HttpServer();
@@ -51,9 +65,10 @@ class HttpServer {
   // The bound port (resolved when Options::port was 0).
   int port() const { return port_; }
 
-  // Stops accepting, unsubscribes and ends every open stream. `drained`
-  // runs once every ended stream is flushed or its connection is gone;
-  // synchronously when there were none.
+  // Stops accepting, unsubscribes and ends every open stream, and answers
+  // requests still delayed by injected latency with 503. `drained` runs
+  // once every ended stream and every 503 is flushed or its connection is
+  // gone; synchronously when there were none.
   void BeginShutdown(std::function<void()> drained);
 
   // Open SSE streams. Thread-safe.
@@ -62,24 +77,44 @@ class HttpServer {
   }
 
  private:
+  // An API request on its way to the handler, with the faults decided when
+  // it arrived.
+  struct PendingRequest {
+    evhttp_request* request = nullptr;
+    HttpRequest parsed;
+    std::string request_id;
+    std::optional<RequestFailure> failure;
+    // The request's X-Emulator-Fault plan; nullopt = the plan in force.
+    std::optional<FaultPlan> header_plan;
+    // While delayed by injected latency: its timer, and the server.
+    event* timer = nullptr;
+    HttpServer* server = nullptr;
+  };
+
   HttpServer(event_base* base, ApiHandler* handler, TaskService* service,
-             uint64_t seed);
+             FaultState* faults, uint64_t seed, bool admin_api);
 
   static void OnRequest(evhttp_request* request, void* arg);
+  static void OnDelayElapsed(int fd, short what, void* arg);
   static void OnDrainClosed(evhttp_connection* connection, void* arg);
   static void OnDrainComplete(evhttp_request* request, void* arg);
 
   void Handle(evhttp_request* request);
+  // Fails, serves or opens the stream of a request whose delay is over.
+  void Dispatch(PendingRequest& pending);
   void Reply(evhttp_request* request, const HttpResponse& response,
              const std::string& request_id);
   void StartStream(evhttp_request* request, const StreamTarget& target,
-                   const std::string& request_id);
+                   const std::string& request_id, StreamFaults faults);
   void CloseStream(SseStream* stream);
   void DrainFinished(evhttp_connection* connection);
 
   event_base* base_;
   ApiHandler* handler_;
   TaskService* service_;
+  FaultState* faults_;
+  AdminHandler admin_;
+  bool admin_api_;
   IdSource request_ids_;
   evhttp* http_ = nullptr;
   evhttp_bound_socket* bound_ = nullptr;
@@ -88,6 +123,8 @@ class HttpServer {
   absl::flat_hash_map<SseStream*, std::unique_ptr<SseStream>> streams_;
   std::atomic<size_t> open_streams_{0};
   absl::flat_hash_set<evhttp_connection*> draining_;
+  absl::flat_hash_map<PendingRequest*, std::unique_ptr<PendingRequest>>
+      delayed_;
   std::function<void()> drained_;
 };
 

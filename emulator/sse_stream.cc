@@ -8,9 +8,10 @@
 #include <sys/socket.h>
 
 #include <cerrno>
+#include <string>
 #include <utility>
 
-#include "absl/strings/str_cat.h"
+#include "emulator/sse_format.h"
 
 namespace neo_emulator {
 namespace {
@@ -21,9 +22,12 @@ constexpr size_t kMaxBufferedBytes = 8 << 20;
 }  // namespace
 
 SseStream::SseStream(evhttp_request* request, event_base* base,
-                     const timeval* heartbeat, ClosedCallback on_closed)
+                     const timeval* heartbeat, StreamFaults faults,
+                     ClosedCallback on_closed)
     : request_(request),
       connection_(evhttp_request_get_connection(request)),
+      base_(base),
+      faults_(std::move(faults)),
       on_closed_(std::move(on_closed)),
       buffer_(evbuffer_new()) {
   evhttp_connection_set_closecb(connection_, &SseStream::OnConnectionClosed,
@@ -43,6 +47,7 @@ SseStream::SseStream(evhttp_request* request, event_base* base,
                             &SseStream::OnPeerReadable, this);
     event_add(peer_watch_, nullptr);
   }
+  AfterEvents();
 }
 
 SseStream::~SseStream() {
@@ -59,15 +64,93 @@ void SseStream::StopTimers() {
     event_free(peer_watch_);
     peer_watch_ = nullptr;
   }
+  if (output_watch_ != nullptr) {
+    // The connection (and so its output buffer) is still alive here: the
+    // close callback runs before evhttp frees the bufferevent.
+    evbuffer_remove_cb_entry(watched_output_, output_watch_);
+    output_watch_ = nullptr;
+    watched_output_ = nullptr;
+  }
+  if (drop_ != nullptr) {
+    event_free(drop_);
+    drop_ = nullptr;
+  }
 }
 
-void SseStream::Write(absl::string_view data) {
-  evbuffer_add(buffer_, data.data(), data.size());
-  evhttp_send_reply_chunk(request_, buffer_);
+void SseStream::Write(absl::string_view frame) {
+  if (state_ != State::kOpen) return;
+  for (absl::string_view piece :
+       SplitIntoChunks(frame, faults_.chunk_bytes.value_or(0))) {
+    // Each call is one HTTP chunk (size line, data, CRLF).
+    evbuffer_add(buffer_, piece.data(), piece.size());
+    evhttp_send_reply_chunk(request_, buffer_);
+  }
+}
+
+void SseStream::AfterEvents() {
+  if (state_ != State::kOpen) return;
+  if (faults_.malformed && !malformed_written_ &&
+      events_written_ == faults_.malformed->after_events) {
+    malformed_written_ = true;
+    Write(FormatDataFrame(MalformedData(*faults_.malformed),
+                          faults_.line_ending));
+  }
+  if (faults_.drop_after_events && !faults_.drop_mid_frame &&
+      events_written_ >= *faults_.drop_after_events) {
+    BeginDrop();
+  } else if (faults_.stall_after_events &&
+             events_written_ >= *faults_.stall_after_events) {
+    Stall();
+  }
+}
+
+void SseStream::Stall() {
+  state_ = State::kStalled;
+  if (heartbeat_ != nullptr) {
+    event_free(heartbeat_);
+    heartbeat_ = nullptr;
+  }
+}
+
+void SseStream::BeginDrop() {
+  Stall();
+  state_ = State::kDropping;
+  drop_ = event_new(base_, -1, 0, &SseStream::OnDropDue, this);
+  bufferevent* bev = evhttp_connection_get_bufferevent(connection_);
+  evbuffer* output = bev != nullptr ? bufferevent_get_output(bev) : nullptr;
+  if (output == nullptr || evbuffer_get_length(output) == 0) {
+    event_active(drop_, EV_TIMEOUT, 0);
+    return;
+  }
+  watched_output_ = output;
+  output_watch_ = evbuffer_add_cb(output, &SseStream::OnOutputChanged, this);
+}
+
+void SseStream::OnOutputChanged(evbuffer* output,
+                                const evbuffer_cb_info* /*info*/, void* arg) {
+  // Runs inside the bufferevent's write path: only schedule the close.
+  auto* self = static_cast<SseStream*>(arg);
+  if (evbuffer_get_length(output) == 0) {
+    event_active(self->drop_, EV_TIMEOUT, 0);
+  }
+}
+
+void SseStream::OnDropDue(int /*fd*/, short /*what*/, void* arg) {
+  static_cast<SseStream*>(arg)->Abort();  // Deletes the stream.
 }
 
 void SseStream::SendEvent(absl::string_view id, absl::string_view json) {
-  Write(absl::StrCat("id: ", id, "\ndata: ", json, "\n\n"));
+  if (state_ != State::kOpen) return;
+  const std::string frame = FormatEventFrame(id, json, faults_.line_ending);
+  if (faults_.drop_mid_frame &&
+      events_written_ >= faults_.drop_after_events.value_or(0)) {
+    Write(absl::string_view(frame).substr(0, frame.size() / 2));
+    BeginDrop();
+    return;
+  }
+  Write(frame);
+  ++events_written_;
+  AfterEvents();
   bufferevent* bev = evhttp_connection_get_bufferevent(connection_);
   if (bev != nullptr &&
       evbuffer_get_length(bufferevent_get_output(bev)) > kMaxBufferedBytes) {
@@ -107,7 +190,8 @@ void SseStream::OnConnectionClosed(evhttp_connection* /*connection*/,
 }
 
 void SseStream::OnHeartbeat(int /*fd*/, short /*what*/, void* arg) {
-  static_cast<SseStream*>(arg)->Write(": heartbeat\n\n");
+  auto* self = static_cast<SseStream*>(arg);
+  self->Write(FormatCommentFrame("heartbeat", self->faults_.line_ending));
 }
 
 void SseStream::OnPeerReadable(int fd, short /*what*/, void* arg) {

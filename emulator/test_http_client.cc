@@ -136,12 +136,19 @@ namespace {
 struct SseSink {
   std::mutex* mutex;
   std::string* raw;
+  int* write_count = nullptr;         // Optional.
+  size_t* max_write_bytes = nullptr;  // Optional.
 };
 
 size_t AppendLocked(char* data, size_t size, size_t count, void* arg) {
   auto* sink = static_cast<SseSink*>(arg);
   std::lock_guard<std::mutex> lock(*sink->mutex);
   sink->raw->append(data, size * count);
+  if (sink->write_count != nullptr) ++*sink->write_count;
+  if (sink->max_write_bytes != nullptr &&
+      size * count > *sink->max_write_bytes) {
+    *sink->max_write_bytes = size * count;
+  }
   return size * count;
 }
 
@@ -164,7 +171,7 @@ void TestSseClient::Run(std::string url, std::vector<std::string> headers) {
   Easy easy(curl_easy_init());
   headers.push_back("Accept: text/event-stream");
   HeaderList list = BuildHeaders("", headers);
-  SseSink body{&mutex_, &raw_};
+  SseSink body{&mutex_, &raw_, &write_count_, &max_write_bytes_};
   SseSink head{&mutex_, &response_headers_};
   curl_easy_setopt(easy.get(), CURLOPT_URL, url.c_str());
   curl_easy_setopt(easy.get(), CURLOPT_HTTPHEADER, list.get());
@@ -209,6 +216,16 @@ bool TestSseClient::WaitForEnd(absl::Duration timeout) const {
 std::string TestSseClient::raw() const {
   std::lock_guard<std::mutex> lock(mutex_);
   return raw_;
+}
+
+int TestSseClient::write_count() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return write_count_;
+}
+
+size_t TestSseClient::max_write_bytes() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return max_write_bytes_;
 }
 
 std::string TestSseClient::response_headers() const {

@@ -77,6 +77,10 @@ class TestSseClient {
   bool WaitForEnd(absl::Duration timeout) const;
 
   std::string raw() const;
+  // Body write callbacks so far (curl calls one at least per HTTP chunk),
+  // and the largest number of bytes one of them delivered.
+  int write_count() const;
+  size_t max_write_bytes() const;
   std::string response_headers() const;
   long status() const;
   bool ended() const { return ended_.load(); }
@@ -89,6 +93,8 @@ class TestSseClient {
 
   mutable std::mutex mutex_;
   std::string raw_;
+  int write_count_ = 0;
+  size_t max_write_bytes_ = 0;
   std::string response_headers_;
   long status_ = 0;
   std::atomic<bool> stop_{false};
