@@ -210,7 +210,13 @@ upstream::StreamAction EventStreamReactor::OnUpstreamData(
 void EventStreamReactor::EnqueueEventLocked(v1::TaskEvent event) {
   const std::string& id = event.id();
   if (!id.empty()) {
-    if (!delivered_ids_.insert(id).second) return;  // Replayed: seen it.
+    if (recent_id_set_.contains(id)) return;  // Replayed: delivered before.
+    recent_ids_.push_back(id);
+    recent_id_set_.insert(recent_ids_.back());
+    if (recent_ids_.size() > options_.dedupe_window) {
+      recent_id_set_.erase(recent_ids_.front());
+      recent_ids_.pop_front();
+    }
     last_event_id_ = id;
   }
   v1::StreamTaskEventsResponse item;
@@ -310,7 +316,9 @@ void EventStreamReactor::PumpLocked(Actions& actions) {
     in_flight_ = std::move(queue_.front());
     queue_.pop_front();
     write_in_flight_ = true;
-    wrote_since_tick_ = true;
+    // A heartbeat does not count: the next tick sends another if nothing
+    // else was written.
+    if (in_flight_.has_event()) wrote_since_tick_ = true;
     actions.start_write = true;
   }
   if (upstream_paused_ && upstream_active_ && upstream_id_ != 0 &&

@@ -42,6 +42,10 @@ struct StreamOptions {
   absl::Duration retry_budget = absl::Minutes(5);
   // Events buffered for a slow caller before the upstream transfer pauses.
   size_t queue_capacity = 64;
+  // Ids of the most recent events delivered, kept to drop events the
+  // upstream replays after a reconnect. It resumes after the last delivered
+  // id, so a replay only repeats events near it; the window bounds memory.
+  size_t dedupe_window = 256;
   // Largest single SSE event accepted.
   size_t max_event_bytes = size_t{4} << 20;
 };
@@ -140,10 +144,14 @@ class EventStreamReactor final
   absl::BitGen bitgen_ ABSL_GUARDED_BY(mu_);
   // Delivery state.
   std::string last_event_id_ ABSL_GUARDED_BY(mu_);
-  absl::flat_hash_set<std::string> delivered_ids_ ABSL_GUARDED_BY(mu_);
+  // The last `dedupe_window` delivered ids, oldest first, and a set of views
+  // into them (deque elements never move).
+  std::deque<std::string> recent_ids_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_set<absl::string_view> recent_id_set_ ABSL_GUARDED_BY(mu_);
   std::deque<v1::StreamTaskEventsResponse> queue_ ABSL_GUARDED_BY(mu_);
   v1::StreamTaskEventsResponse in_flight_ ABSL_GUARDED_BY(mu_);
   bool write_in_flight_ ABSL_GUARDED_BY(mu_) = false;
+  // An event was written since the last heartbeat tick.
   bool wrote_since_tick_ ABSL_GUARDED_BY(mu_) = false;
   // Ending.
   bool finishing_ ABSL_GUARDED_BY(mu_) = false;  // No more upstream work.

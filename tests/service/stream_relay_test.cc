@@ -193,6 +193,33 @@ TEST_F(StreamRelayTest, ReconnectsAfterADropWithoutLossOrDuplicates) {
   EXPECT_THAT(reader.ids(), ElementsAre("e1", "e2", "e3"));
 }
 
+TEST_F(StreamRelayTest, AReplayOfRecentEventsIsDroppedWithBoundedMemory) {
+  stream::StreamOptions options;
+  options.dedupe_window = 16;
+  Start(options);
+  Reader reader(*stub_, Request());
+  HttpTransport::RequestId first = NthStream(1);
+  std::string frames;
+  std::vector<std::string> expected;
+  for (int i = 0; i < 100; ++i) {
+    frames += Frame(absl::StrCat("e", i));
+    expected.push_back(absl::StrCat("e", i));
+  }
+  transport_.StreamPush(first, frames);
+  ASSERT_TRUE(reader.WaitForIds(100));
+  transport_.StreamEnd(first, absl::UnavailableError("reset"));
+  HttpTransport::RequestId second = NthStream(2);
+  EXPECT_EQ(LastEventIdHeader(2), "e99");
+  // The upstream repeats the last 16 events (the window), then goes on.
+  std::string replay;
+  for (int i = 84; i < 100; ++i) replay += Frame(absl::StrCat("e", i));
+  transport_.StreamPush(second, replay + Frame("e100"));
+  expected.push_back("e100");
+  transport_.StreamEnd(second);
+  EXPECT_TRUE(reader.WaitForEnd().ok());
+  EXPECT_EQ(reader.ids(), expected);
+}
+
 TEST_F(StreamRelayTest, AnEndInTheMiddleOfAnEventIsADrop) {
   Reader reader(*stub_, Request());
   HttpTransport::RequestId first = NthStream(1);
