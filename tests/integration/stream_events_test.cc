@@ -16,6 +16,7 @@
 #include "bridge/server/bridge_server.h"
 #include "emulator/emulator.h"
 #include "neobridge/v1/agent_tasks_service.grpc.pb.h"
+#include "tests/support/stream_reader.h"
 
 namespace neobridge {
 namespace {
@@ -35,80 +36,7 @@ std::string Kind(const v1::TaskEvent& event) {
   return event.type();
 }
 
-// Reads one StreamTaskEvents call on its own thread and records what
-// arrives, so tests can wait for conditions.
-class StreamReader {
- public:
-  StreamReader(v1::AgentTasksService::Stub& stub,
-               v1::StreamTaskEventsRequest request) {
-    context_.set_deadline(std::chrono::system_clock::now() +
-                          std::chrono::seconds(60));
-    reader_ = stub.StreamTaskEvents(&context_, request);
-    thread_ = std::thread([this] {
-      v1::StreamTaskEventsResponse item;
-      while (reader_->Read(&item)) {
-        absl::MutexLock lock(&mu_);
-        if (item.has_event()) events_.push_back(item.event());
-        if (item.has_heartbeat()) ++heartbeats_;
-      }
-      grpc::Status status = reader_->Finish();
-      absl::MutexLock lock(&mu_);
-      status_ = status;
-      done_ = true;
-    });
-  }
-  ~StreamReader() {
-    context_.TryCancel();
-    thread_.join();
-  }
-
-  // Waits until `predicate(events)` holds; false on timeout or end.
-  template <typename Predicate>
-  bool WaitFor(Predicate predicate, absl::Duration timeout = kWait) {
-    absl::MutexLock lock(&mu_);
-    auto ready = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-      return done_ || predicate(events_);
-    };
-    mu_.AwaitWithTimeout(absl::Condition(&ready), timeout);
-    return predicate(events_);
-  }
-  bool WaitForTurnEnds(int turns) {
-    return WaitFor([turns](const std::vector<v1::TaskEvent>& events) {
-      int ended = 0;
-      for (const auto& e : events) ended += e.ends_turn() ? 1 : 0;
-      return ended >= turns;
-    });
-  }
-  bool WaitForHeartbeats(int n) {
-    absl::MutexLock lock(&mu_);
-    auto ready = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-      return done_ || heartbeats_ >= n;
-    };
-    mu_.AwaitWithTimeout(absl::Condition(&ready), kWait);
-    return heartbeats_ >= n;
-  }
-  // Waits for the end of the call and returns its status.
-  grpc::Status WaitForEnd() {
-    absl::MutexLock lock(&mu_);
-    mu_.AwaitWithTimeout(absl::Condition(&done_), kWait);
-    return done_ ? status_ : grpc::Status(grpc::StatusCode::UNKNOWN, "hung");
-  }
-  std::vector<v1::TaskEvent> events() {
-    absl::MutexLock lock(&mu_);
-    return events_;
-  }
-  void Cancel() { context_.TryCancel(); }
-
- private:
-  grpc::ClientContext context_;
-  std::unique_ptr<grpc::ClientReader<v1::StreamTaskEventsResponse>> reader_;
-  std::thread thread_;
-  absl::Mutex mu_;
-  std::vector<v1::TaskEvent> events_ ABSL_GUARDED_BY(mu_);
-  int heartbeats_ ABSL_GUARDED_BY(mu_) = 0;
-  bool done_ ABSL_GUARDED_BY(mu_) = false;
-  grpc::Status status_ ABSL_GUARDED_BY(mu_);
-};
+using ::neobridge::test_support::StreamReader;
 
 class StreamEventsTest : public ::testing::Test {
  protected:

@@ -17,6 +17,7 @@
 #include "bridge/server/bridge_server.h"
 #include "emulator/emulator.h"
 #include "neobridge/v1/agent_tasks_service.grpc.pb.h"
+#include "tests/support/stream_reader.h"
 
 namespace neobridge {
 namespace {
@@ -25,58 +26,7 @@ namespace v1 = ::neobridge::v1;
 
 constexpr absl::Duration kWait = absl::Seconds(30);
 
-// Reads one StreamTaskEvents call on its own thread.
-class StreamReader {
- public:
-  StreamReader(v1::AgentTasksService::Stub& stub, const std::string& task_id) {
-    v1::StreamTaskEventsRequest request;
-    request.set_task_id(task_id);
-    reader_ = stub.StreamTaskEvents(&context_, request);
-    thread_ = std::thread([this] {
-      v1::StreamTaskEventsResponse item;
-      while (reader_->Read(&item)) {
-        if (!item.has_event()) continue;
-        absl::MutexLock lock(&mu_);
-        ids_.push_back(item.event().id());
-      }
-      grpc::Status status = reader_->Finish();
-      absl::MutexLock lock(&mu_);
-      status_ = status;
-      done_ = true;
-    });
-  }
-  ~StreamReader() {
-    context_.TryCancel();
-    thread_.join();
-  }
-  bool WaitForCount(size_t n) {
-    absl::MutexLock lock(&mu_);
-    auto ready = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-      return done_ || ids_.size() >= n;
-    };
-    mu_.AwaitWithTimeout(absl::Condition(&ready), kWait);
-    return ids_.size() >= n;
-  }
-  std::vector<std::string> ids() {
-    absl::MutexLock lock(&mu_);
-    return ids_;
-  }
-  std::string status_text() {
-    absl::MutexLock lock(&mu_);
-    return done_ ? absl::StrCat("ended: ", status_.error_code(), " ",
-                                status_.error_message())
-                 : "open";
-  }
-
- private:
-  grpc::ClientContext context_;
-  std::unique_ptr<grpc::ClientReader<v1::StreamTaskEventsResponse>> reader_;
-  std::thread thread_;
-  absl::Mutex mu_;
-  std::vector<std::string> ids_ ABSL_GUARDED_BY(mu_);
-  bool done_ ABSL_GUARDED_BY(mu_) = false;
-  grpc::Status status_ ABSL_GUARDED_BY(mu_);
-};
+using ::neobridge::test_support::StreamReader;
 
 class StreamFaultsTest : public ::testing::Test {
  protected:
@@ -168,8 +118,10 @@ class StreamFaultsTest : public ::testing::Test {
   // Streams the task and expects exactly its listed events, in order.
   void ExpectEveryEventOnce(const std::string& task_id) {
     const std::vector<std::string> expected = ListedIds(task_id);
-    StreamReader reader(*stub_, task_id);
-    EXPECT_TRUE(reader.WaitForCount(expected.size())) << reader.status_text();
+    v1::StreamTaskEventsRequest request;
+    request.set_task_id(task_id);
+    StreamReader reader(*stub_, request, kWait);
+    EXPECT_TRUE(reader.WaitForEvents(expected.size())) << reader.status_text();
     // Nothing more may arrive: the stream stays open with no new events.
     std::vector<std::string> ids = reader.ids();
     EXPECT_EQ(ids, expected) << reader.status_text();

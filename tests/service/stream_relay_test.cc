@@ -14,6 +14,7 @@
 #include "bridge/service/agent_tasks_service.h"
 #include "bridge/upstream/fake_http_transport.h"
 #include "neobridge/v1/agent_tasks_service.grpc.pb.h"
+#include "tests/support/stream_reader.h"
 
 namespace neobridge::service {
 namespace {
@@ -36,59 +37,7 @@ std::string Frame(const std::string& id) {
       "\"message\":\"m\"}}\n\n");
 }
 
-class Reader {
- public:
-  Reader(v1::AgentTasksService::Stub& stub, v1::StreamTaskEventsRequest request,
-         bool start_reading = true) {
-    reader_ = stub.StreamTaskEvents(&context_, request);
-    if (start_reading) StartReading();
-  }
-  ~Reader() {
-    context_.TryCancel();
-    StartReading();
-    thread_.join();
-  }
-  void StartReading() {
-    if (thread_.joinable()) return;
-    thread_ = std::thread([this] {
-      v1::StreamTaskEventsResponse item;
-      while (reader_->Read(&item)) {
-        absl::MutexLock lock(&mu_);
-        if (item.has_event()) ids_.push_back(item.event().id());
-      }
-      grpc::Status status = reader_->Finish();
-      absl::MutexLock lock(&mu_);
-      status_ = status;
-      done_ = true;
-    });
-  }
-  bool WaitForIds(size_t n) {
-    absl::MutexLock lock(&mu_);
-    auto ready = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-      return done_ || ids_.size() >= n;
-    };
-    mu_.AwaitWithTimeout(absl::Condition(&ready), kWait);
-    return ids_.size() >= n;
-  }
-  grpc::Status WaitForEnd() {
-    absl::MutexLock lock(&mu_);
-    mu_.AwaitWithTimeout(absl::Condition(&done_), kWait);
-    return done_ ? status_ : grpc::Status(grpc::StatusCode::UNKNOWN, "hung");
-  }
-  std::vector<std::string> ids() {
-    absl::MutexLock lock(&mu_);
-    return ids_;
-  }
-
- private:
-  grpc::ClientContext context_;
-  std::unique_ptr<grpc::ClientReader<v1::StreamTaskEventsResponse>> reader_;
-  std::thread thread_;
-  absl::Mutex mu_;
-  std::vector<std::string> ids_ ABSL_GUARDED_BY(mu_);
-  bool done_ ABSL_GUARDED_BY(mu_) = false;
-  grpc::Status status_ ABSL_GUARDED_BY(mu_);
-};
+using Reader = ::neobridge::test_support::StreamReader;
 
 class StreamRelayTest : public ::testing::Test {
  protected:
@@ -180,7 +129,7 @@ TEST_F(StreamRelayTest, ReconnectsAfterADropWithoutLossOrDuplicates) {
   Reader reader(*stub_, Request());
   HttpTransport::RequestId first = NthStream(1);
   transport_.StreamPush(first, Frame("e1") + Frame("e2"));
-  ASSERT_TRUE(reader.WaitForIds(2));
+  ASSERT_TRUE(reader.WaitForEvents(2));
   transport_.StreamEnd(first, absl::UnavailableError("connection reset"));
 
   HttpTransport::RequestId second = NthStream(2);
@@ -206,7 +155,7 @@ TEST_F(StreamRelayTest, AReplayOfRecentEventsIsDroppedWithBoundedMemory) {
     expected.push_back(absl::StrCat("e", i));
   }
   transport_.StreamPush(first, frames);
-  ASSERT_TRUE(reader.WaitForIds(100));
+  ASSERT_TRUE(reader.WaitForEvents(100));
   transport_.StreamEnd(first, absl::UnavailableError("reset"));
   HttpTransport::RequestId second = NthStream(2);
   EXPECT_EQ(LastEventIdHeader(2), "e99");
@@ -243,7 +192,7 @@ TEST_F(StreamRelayTest, ManyDropsLoseNothing) {
     if (drop > 0) transport_.StreamPush(id, Frame(absl::StrCat("e", drop - 1)));
     transport_.StreamPush(id, Frame(absl::StrCat("e", drop)));
     expected.push_back(absl::StrCat("e", drop));
-    ASSERT_TRUE(reader.WaitForIds(expected.size()));
+    ASSERT_TRUE(reader.WaitForEvents(expected.size()));
     transport_.StreamEnd(id, absl::UnavailableError("reset"));
   }
   HttpTransport::RequestId last = NthStream(51);
@@ -256,7 +205,7 @@ TEST_F(StreamRelayTest, ASlowCallerPausesTheUpstream) {
   stream::StreamOptions options;
   options.queue_capacity = 4;
   Start(options);
-  Reader reader(*stub_, Request(), /*start_reading=*/false);
+  Reader reader(*stub_, Request(), kWait, /*start_reading=*/false);
   HttpTransport::RequestId id = NthStream(1);
   std::vector<std::string> expected;
   // More than gRPC's flow-control window plus the queue can hold.
@@ -273,7 +222,7 @@ TEST_F(StreamRelayTest, ASlowCallerPausesTheUpstream) {
   EXPECT_TRUE(transport_.WaitForPaused(id, kWait))
       << "the relay never paused its upstream transfer";
   reader.StartReading();
-  ASSERT_TRUE(reader.WaitForIds(expected.size()));
+  ASSERT_TRUE(reader.WaitForEvents(expected.size()));
   transport_.StreamEnd(id);
   EXPECT_TRUE(reader.WaitForEnd().ok());
   EXPECT_EQ(reader.ids(), expected);
@@ -303,7 +252,7 @@ TEST_F(StreamRelayTest, TransientErrorsOnReconnectAreRetried) {
   Reader reader(*stub_, Request());
   HttpTransport::RequestId first = NthStream(1);
   transport_.StreamPush(first, Frame("e1"));
-  ASSERT_TRUE(reader.WaitForIds(1));
+  ASSERT_TRUE(reader.WaitForEvents(1));
   transport_.StreamEnd(first, absl::UnavailableError("reset"));
   HttpTransport::RequestId second = NthStream(2);
   transport_.StreamStart(second, 503);
@@ -322,7 +271,7 @@ TEST_F(StreamRelayTest, GivesUpWhenTheRetryBudgetIsSpent) {
   Reader reader(*stub_, Request());
   HttpTransport::RequestId first = NthStream(1);
   transport_.StreamPush(first, Frame("e1"));
-  ASSERT_TRUE(reader.WaitForIds(1));
+  ASSERT_TRUE(reader.WaitForEvents(1));
   // From now on every reconnect fails at once.
   for (size_t n = 1;; ++n) {
     HttpTransport::RequestId id = NthStream(n);
@@ -361,7 +310,7 @@ TEST_F(StreamRelayTest, CancelAbortsTheUpstreamTransfer) {
   auto reader = std::make_unique<Reader>(*stub_, Request());
   HttpTransport::RequestId id = NthStream(1);
   transport_.StreamPush(id, Frame("e1"));
-  ASSERT_TRUE(reader->WaitForIds(1));
+  ASSERT_TRUE(reader->WaitForEvents(1));
   reader.reset();  // Cancels the call.
   EXPECT_TRUE(transport_.WaitForCancelled(id, kWait));
   EXPECT_THAT(transport_.cancelled(), Contains(id));
