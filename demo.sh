@@ -51,6 +51,7 @@ Call it from another shell, e.g. with the grpcurl that setup installed:
   \$G -d '{"task_id": "<task id from CreateTask>"}' \\
       $BRIDGE_ADDR neobridge.v1.AgentTasksService/GetTask
   \$G -d '{"task_id": "<task id>"}' $BRIDGE_ADDR neobridge.v1.AgentTasksService/ListTaskEvents
+  \$G -d '{"task_id": "<task id>"}' $BRIDGE_ADDR neobridge.v1.AgentTasksService/StreamTaskEvents
   \$G $BRIDGE_ADDR describe neobridge.v1.AgentTasksService
 
 Act as another user with -H 'authorization: Bearer pul-emulator-bob'.
