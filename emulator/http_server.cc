@@ -236,6 +236,9 @@ void HttpServer::Handle(evhttp_request* request) {
   pending->timer =
       evtimer_new(base_, &HttpServer::OnDelayElapsed, pending.get());
   const timeval delay = absl::ToTimeval(decision.latency);
+  // Timers count from the loop's cached time, which was taken before this
+  // request was read: refresh it so the delay is never shorter than asked.
+  event_base_update_cache_time(base_);
   evtimer_add(pending->timer, &delay);
   PendingRequest* raw = pending.get();
   delayed_.emplace(raw, std::move(pending));

@@ -156,7 +156,9 @@ TEST_F(StreamFaultsTest, AStalledStreamIsReopenedAfterTheIdleTimeout) {
   SetFaults(R"({"stream": {"stallAfterEvents": 3, "times": 1}})");
   const absl::Time start = absl::Now();
   ExpectEveryEventOnce(id);
-  EXPECT_GE(absl::Now() - start, absl::Milliseconds(300));
+  // Only the idle timeout (300 ms) ends a stalled stream; allow for timer
+  // granularity.
+  EXPECT_GE(absl::Now() - start, absl::Milliseconds(250));
 }
 
 TEST_F(StreamFaultsTest, TinyChunksWithCrLineEndings) {
