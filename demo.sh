@@ -4,7 +4,7 @@
 # running until Ctrl-C.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
-./setup.sh
+./setup.sh --with-grpcurl
 ./build.sh --target neo-bridge neo-emulator
 
 EMULATOR_ADDR=${EMULATOR_ADDR:-127.0.0.1:8080}

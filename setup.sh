@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs everything neo-bridge needs to build, run and test on Debian 12.
 # Idempotent: a second run only checks. Needs root (or sudo) for apt-get.
+# --with-grpcurl also installs grpcurl (go install) for calling the bridge
+# from a shell; demo.sh asks for it, the test suite does not need it.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
 
@@ -15,6 +17,14 @@ GRPCURL_VERSION=v1.9.4
 
 say() { printf 'setup: %s\n' "$*"; }
 
+with_grpcurl=0
+for arg in "$@"; do
+  case "$arg" in
+    --with-grpcurl) with_grpcurl=1 ;;
+    *) say "unknown argument $arg (known: --with-grpcurl)"; exit 2 ;;
+  esac
+done
+
 sudo_if_needed() {
   if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
 }
@@ -26,7 +36,7 @@ for pkg in "${APT_PACKAGES[@]}"; do
   fi
 done
 if ! command -v npm >/dev/null 2>&1; then missing+=(nodejs npm); fi
-if ! command -v go >/dev/null 2>&1; then missing+=(golang-go); fi
+if [ "$with_grpcurl" = 1 ] && ! command -v go >/dev/null 2>&1; then missing+=(golang-go); fi
 if [ "${#missing[@]}" -gt 0 ]; then
   say "installing Debian packages: ${missing[*]}"
   sudo_if_needed apt-get update -qq
@@ -45,11 +55,13 @@ else
 fi
 
 # grpcurl, to call the bridge from a shell (README quick start).
-mkdir -p .tools/bin
-if [ ! -x .tools/bin/grpcurl ]; then
-  say "installing grpcurl $GRPCURL_VERSION (go install)"
-  GOBIN="$PWD/.tools/bin" GOFLAGS=-mod=mod go install "github.com/fullstorydev/grpcurl/cmd/grpcurl@$GRPCURL_VERSION"
-else
-  say "grpcurl present"
+if [ "$with_grpcurl" = 1 ]; then
+  if [ ! -x .tools/bin/grpcurl ]; then
+    say "installing grpcurl $GRPCURL_VERSION (go install)"
+    mkdir -p .tools/bin
+    GOBIN="$PWD/.tools/bin" GOFLAGS=-mod=mod go install "github.com/fullstorydev/grpcurl/cmd/grpcurl@$GRPCURL_VERSION"
+  else
+    say "grpcurl present"
+  fi
 fi
 say "done"
