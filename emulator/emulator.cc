@@ -139,7 +139,14 @@ absl::StatusOr<std::unique_ptr<Emulator>> Emulator::Start(
   }
   auto impl = std::make_unique<Impl>();
   impl->host = options.host;
-  impl->base = event_base_new();
+  // A precise timer: libevent otherwise reads the coarse monotonic clock,
+  // and injected latency could end a few milliseconds early.
+  event_config* config = event_config_new();
+  if (config != nullptr) {
+    event_config_set_flag(config, EVENT_BASE_FLAG_PRECISE_TIMER);
+    impl->base = event_base_new_with_config(config);
+    event_config_free(config);
+  }
   if (impl->base == nullptr) {
     return absl::InternalError("event_base_new failed");
   }
