@@ -399,7 +399,8 @@ TEST_F(CurlTransportTest, TimeoutIsDeadlineExceeded) {
   EXPECT_EQ(response.status().code(), absl::StatusCode::kDeadlineExceeded)
       << response.status();
   EXPECT_THAT(response.status().message(), HasSubstr("127.0.0.1"));
-  EXPECT_GE(absl::Now() - start, absl::Milliseconds(300));
+  // Less a small allowance for clock granularity.
+  EXPECT_GE(absl::Now() - start, absl::Milliseconds(295));
   EXPECT_LT(absl::Now() - start, kPrompt);
 }
 
