@@ -8,12 +8,15 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "bridge/log/redact.h"
 
 namespace neobridge::log {
 namespace {
 
 std::atomic<int> min_level{static_cast<int>(Level::kInfo)};
 ABSL_CONST_INIT absl::Mutex write_mu(absl::kConstInit);
+std::function<void(absl::string_view)>* sink ABSL_GUARDED_BY(write_mu) =
+    nullptr;
 
 absl::string_view LevelName(Level level) {
   switch (level) {
@@ -75,32 +78,46 @@ bool ParseLevel(absl::string_view text, Level* level) {
 void SetMinLevel(Level level) { min_level.store(static_cast<int>(level)); }
 
 std::string FormatLine(Level level, absl::string_view message,
-                       std::initializer_list<Field> fields) {
+                       absl::Span<const Field> fields) {
   std::string out = "{\"time\":";
   AppendJsonString(out, absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::Now(),
                                          absl::UTCTimeZone()));
   out += ",\"level\":";
   AppendJsonString(out, LevelName(level));
   out += ",\"msg\":";
-  AppendJsonString(out, message);
+  AppendJsonString(out, RedactSecrets(message));
   for (const Field& field : fields) {
     out.push_back(',');
     AppendJsonString(out, field.first);
     out.push_back(':');
-    AppendJsonString(out, field.second);
+    AppendJsonString(out, IsSecretName(field.first)
+                              ? std::string(kRedacted)
+                              : RedactSecrets(field.second));
   }
   out.push_back('}');
   return out;
 }
 
 void Log(Level level, absl::string_view message,
-         std::initializer_list<Field> fields) {
+         absl::Span<const Field> fields) {
   if (static_cast<int>(level) < min_level.load()) return;
   std::string line = FormatLine(level, message, fields);
-  line.push_back('\n');
   absl::MutexLock lock(&write_mu);
+  if (sink != nullptr) {
+    (*sink)(line);
+    return;
+  }
+  line.push_back('\n');
   std::fwrite(line.data(), 1, line.size(), stderr);
   std::fflush(stderr);
+}
+
+void SetSink(std::function<void(absl::string_view line)> new_sink) {
+  absl::MutexLock lock(&write_mu);
+  delete sink;
+  sink = new_sink
+             ? new std::function<void(absl::string_view)>(std::move(new_sink))
+             : nullptr;
 }
 
 }  // namespace neobridge::log
