@@ -10,6 +10,7 @@ APT_PACKAGES=(
   build-essential cmake ninja-build pkg-config git ca-certificates
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libcurl4-openssl-dev nlohmann-json3-dev libabsl-dev libevent-dev libssl-dev
+  prometheus-cpp-dev
   libgtest-dev libgmock-dev googletest
   clang-format clang libclang-rt-14-dev
 )
