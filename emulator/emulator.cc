@@ -18,6 +18,7 @@
 #include "emulator/http_server.h"
 #include "emulator/scheduler.h"
 #include "emulator/task_service.h"
+#include "emulator/tls_context.h"
 
 namespace neo_emulator {
 namespace {
@@ -51,6 +52,11 @@ absl::Status ValidateOptions(const EmulatorOptions& options) {
     return absl::InvalidArgumentError(
         "heartbeat_interval must be positive and finite");
   }
+  if (options.tls_cert_file.empty() != options.tls_key_file.empty()) {
+    return absl::InvalidArgumentError(
+        "tls_cert_file and tls_key_file (--tls-cert-file, --tls-key-file) "
+        "must be given together");
+  }
   return ValidateUsers(options.users);
 }
 
@@ -70,6 +76,8 @@ void BlockSignalsOnThisThread() {
 struct Emulator::Impl {
   std::string host;
   int port = 0;
+  // Set in TLS mode. Connections hold their own references to it.
+  SslCtxPtr tls_context;
   event_base* base = nullptr;
   event* stop_event = nullptr;
   event* drain_limit = nullptr;
@@ -139,6 +147,12 @@ absl::StatusOr<std::unique_ptr<Emulator>> Emulator::Start(
   }
   auto impl = std::make_unique<Impl>();
   impl->host = options.host;
+  if (!options.tls_cert_file.empty()) {
+    absl::StatusOr<SslCtxPtr> tls =
+        LoadServerTlsContext(options.tls_cert_file, options.tls_key_file);
+    if (!tls.ok()) return tls.status();
+    impl->tls_context = *std::move(tls);
+  }
   // A precise timer: libevent otherwise reads the coarse monotonic clock,
   // and injected latency could end a few milliseconds early.
   event_config* config = event_config_new();
@@ -165,7 +179,8 @@ absl::StatusOr<std::unique_ptr<Emulator>> Emulator::Start(
                           .port = options.port,
                           .heartbeat_interval = options.heartbeat_interval,
                           .seed = options.seed,
-                          .admin_api = options.admin_api},
+                          .admin_api = options.admin_api,
+                          .tls_context = impl->tls_context.get()},
       impl->handler.get(), impl->service.get(), &impl->faults);
   if (!server.ok()) return server.status();
   impl->server = *std::move(server);
@@ -185,9 +200,12 @@ absl::StatusOr<std::unique_ptr<Emulator>> Emulator::Start(
 int Emulator::port() const { return impl_->port; }
 
 std::string Emulator::base_url() const {
+  const absl::string_view scheme =
+      impl_->tls_context != nullptr ? "https" : "http";
   const bool ipv6_literal = absl::StrContains(impl_->host, ':');
-  return ipv6_literal ? absl::StrCat("http://[", impl_->host, "]:", impl_->port)
-                      : absl::StrCat("http://", impl_->host, ":", impl_->port);
+  return ipv6_literal
+             ? absl::StrCat(scheme, "://[", impl_->host, "]:", impl_->port)
+             : absl::StrCat(scheme, "://", impl_->host, ":", impl_->port);
 }
 
 size_t Emulator::open_stream_count() const {

@@ -1,10 +1,14 @@
 // neo-emulator: a local, in-memory implementation of Pulumi Cloud's Neo
 // agent-tasks preview REST API (/api/preview/agents/{org}/tasks...), with a
-// deterministic scripted agent. JSON over HTTP/1.1; see emulator/README.md.
+// deterministic scripted agent. JSON over HTTP/1.1, or HTTPS when given a
+// certificate; see emulator/README.md.
 //
 //   auto emulator = neo_emulator::Emulator::Start({.port = 0});
 //   if (!emulator.ok()) ...;
 //   std::string url = (*emulator)->base_url();  // "http://127.0.0.1:PORT"
+//
+//   // HTTPS ("https://127.0.0.1:PORT"); clients trust the issuing CA.
+//   Emulator::Start({.tls_cert_file = "cert.pem", .tls_key_file = "key.pem"});
 //
 // Fault injection for client tests (README "Fault knobs"):
 //
@@ -47,6 +51,12 @@ struct EmulatorOptions {
   // honours the X-Emulator-Fault request header. The C++ fault API below
   // works either way.
   bool admin_api = true;
+  // Serve HTTPS (TLS 1.2 or later) instead of HTTP: a PEM file with the
+  // server certificate (then any intermediates), and a PEM file with its
+  // unencrypted private key. Both or neither. The flags
+  // --tls-cert-file / --tls-key-file.
+  std::string tls_cert_file;
+  std::string tls_key_file;
 };
 
 // A running emulator: one event-loop thread serving every connection
@@ -54,8 +64,11 @@ struct EmulatorOptions {
 // thread; the public methods here are safe to call from any thread.
 class Emulator {
  public:
-  // Validates `options`, binds the listening socket and starts the loop.
-  // InvalidArgument for bad options, Unavailable when the address cannot be
+  // Validates `options`, loads the TLS certificate and key if any, binds
+  // the listening socket and starts the loop. InvalidArgument for bad
+  // options (a TLS file that cannot be read or parsed, or a key that does
+  // not match the certificate, is named by its flag: "invalid
+  // --tls-cert-file '<path>': ..."), Unavailable when the address cannot be
   // bound.
   static absl::StatusOr<std::unique_ptr<Emulator>> Start(
       EmulatorOptions options);
@@ -67,7 +80,8 @@ class Emulator {
   Emulator& operator=(const Emulator&) = delete;
 
   int port() const;
-  // "http://HOST:PORT" ("http://[::1]:PORT" for IPv6 literals).
+  // "http://HOST:PORT" ("http://[::1]:PORT" for IPv6 literals);
+  // "https://..." when serving TLS.
   std::string base_url() const;
   // Event streams currently open.
   size_t open_stream_count() const;

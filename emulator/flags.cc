@@ -24,7 +24,10 @@ constexpr FlagSpec kStepDelay = {"--agent-step-delay",
 constexpr FlagSpec kHeartbeat = {"--heartbeat-interval",
                                  "NEO_EMULATOR_HEARTBEAT_INTERVAL"};
 constexpr FlagSpec kSeed = {"--seed", "NEO_EMULATOR_SEED"};
-constexpr FlagSpec kAll[] = {kListen, kUsers, kStepDelay, kHeartbeat, kSeed};
+constexpr FlagSpec kTlsCert = {"--tls-cert-file", "NEO_EMULATOR_TLS_CERT_FILE"};
+constexpr FlagSpec kTlsKey = {"--tls-key-file", "NEO_EMULATOR_TLS_KEY_FILE"};
+constexpr FlagSpec kAll[] = {kListen, kUsers,   kStepDelay, kHeartbeat,
+                             kSeed,   kTlsCert, kTlsKey};
 // The one switch (no value).
 constexpr FlagSpec kNoAdmin = {"--no-admin", "NEO_EMULATOR_NO_ADMIN"};
 
@@ -66,6 +69,13 @@ absl::Status Apply(const FlagSpec& spec, absl::string_view source,
       return Bad(source, value, "the heartbeat interval must be positive");
     }
     options.heartbeat_interval = *duration;
+    return absl::OkStatus();
+  }
+  if (spec.flag == kTlsCert.flag || spec.flag == kTlsKey.flag) {
+    // Read and checked by Emulator::Start, which names the flag.
+    if (value.empty()) return Bad(source, value, "expected a PEM file");
+    (spec.flag == kTlsCert.flag ? options.tls_cert_file
+                                : options.tls_key_file) = value;
     return absl::OkStatus();
   }
   if (spec.flag == kSeed.flag) {
@@ -170,6 +180,16 @@ absl::StatusOr<CommandLine> ParseCommandLine(
       return status;
     }
   }
+  if (result.options.tls_cert_file.empty() !=
+      result.options.tls_key_file.empty()) {
+    const FlagSpec& given =
+        result.options.tls_cert_file.empty() ? kTlsKey : kTlsCert;
+    const FlagSpec& missing =
+        result.options.tls_cert_file.empty() ? kTlsCert : kTlsKey;
+    return absl::InvalidArgumentError(absl::StrCat(
+        given.flag, " (or ", given.env, ") needs ", missing.flag, " (or ",
+        missing.env, "): give both a certificate and its key, or neither"));
+  }
   return result;
 }
 
@@ -193,6 +213,11 @@ Every flag can also be set through its environment variable; flags win.
       Interval of ": heartbeat" comments on event streams (default 15s).
   --seed N                     NEO_EMULATOR_SEED
       Seed for task, event, tool call and approval ids (default 1).
+  --tls-cert-file FILE         NEO_EMULATOR_TLS_CERT_FILE
+  --tls-key-file FILE          NEO_EMULATOR_TLS_KEY_FILE
+      Serve HTTPS (TLS 1.2+) instead of HTTP: the server certificate (PEM,
+      then any intermediates) and its unencrypted PEM private key. Both or
+      neither. Clients must trust the issuing CA (neo-bridge: --ca-file).
   --no-admin                   NEO_EMULATOR_NO_ADMIN=1
       Turn off the test-only fault injection: the unauthenticated admin
       API (/_emulator/faults) and the X-Emulator-Fault request header. On
@@ -201,7 +226,9 @@ Every flag can also be set through its environment variable; flags win.
       Show this help.
 
 On start the emulator prints one line, "neo-emulator listening on
-http://HOST:PORT", and serves until SIGINT or SIGTERM (exit status 0).
+http://HOST:PORT" (https:// with TLS), and serves until SIGINT or SIGTERM
+(exit status 0). Invalid flags, and TLS files that cannot be loaded, exit
+with status 2; an address that cannot be bound exits with status 1.
 )";
 }
 

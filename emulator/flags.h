@@ -28,9 +28,12 @@ using EnvLookup = std::function<std::optional<std::string>(absl::string_view)>;
 //   --agent-step-delay DURATION NEO_EMULATOR_AGENT_STEP_DELAY (200ms)
 //   --heartbeat-interval DUR    NEO_EMULATOR_HEARTBEAT_INTERVAL (15s)
 //   --seed N                    NEO_EMULATOR_SEED (1)
+//   --tls-cert-file FILE        NEO_EMULATOR_TLS_CERT_FILE
+//   --tls-key-file FILE         NEO_EMULATOR_TLS_KEY_FILE (both or neither)
 //   --no-admin                  NEO_EMULATOR_NO_ADMIN (1|true|0|false)
 //   --help, -h
 // `args` excludes argv[0]. Errors name the flag or variable and the value.
+// The TLS files are only recorded here; Emulator::Start loads them.
 absl::StatusOr<CommandLine> ParseCommandLine(
     const std::vector<std::string>& args, const EnvLookup& env);
 

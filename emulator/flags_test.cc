@@ -153,8 +153,56 @@ TEST(FlagsTest, UsersFileAndHelp) {
        {"--listen", "NEO_EMULATOR_LISTEN", "--users", "NEO_EMULATOR_USERS",
         "--agent-step-delay", "NEO_EMULATOR_AGENT_STEP_DELAY",
         "--heartbeat-interval", "NEO_EMULATOR_HEARTBEAT_INTERVAL", "--seed",
-        "NEO_EMULATOR_SEED", "--no-admin", "NEO_EMULATOR_NO_ADMIN"}) {
+        "NEO_EMULATOR_SEED", "--no-admin", "NEO_EMULATOR_NO_ADMIN",
+        "--tls-cert-file", "NEO_EMULATOR_TLS_CERT_FILE", "--tls-key-file",
+        "NEO_EMULATOR_TLS_KEY_FILE"}) {
     EXPECT_THAT(UsageText(), HasSubstr(documented));
+  }
+}
+
+TEST(FlagsTest, TlsFilesFromFlagsOrEnvironment) {
+  absl::StatusOr<CommandLine> parsed = ParseCommandLine(
+      {"--tls-cert-file", "/c.pem", "--tls-key-file=/k.pem"}, Env({}));
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  EXPECT_EQ(parsed->options.tls_cert_file, "/c.pem");
+  EXPECT_EQ(parsed->options.tls_key_file, "/k.pem");
+  // Recorded only: Emulator::Start reads them.
+  parsed = ParseCommandLine({"--tls-cert-file", "/flag.pem"},
+                            Env({{"NEO_EMULATOR_TLS_CERT_FILE", "/env.pem"},
+                                 {"NEO_EMULATOR_TLS_KEY_FILE", "/key.pem"}}));
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  EXPECT_EQ(parsed->options.tls_cert_file, "/flag.pem");
+  EXPECT_EQ(parsed->options.tls_key_file, "/key.pem");
+  parsed = ParseCommandLine({}, Env({}));
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  EXPECT_EQ(parsed->options.tls_cert_file, "");
+  EXPECT_EQ(parsed->options.tls_key_file, "");
+}
+
+TEST(FlagsTest, TlsFilesGoTogether) {
+  struct Case {
+    std::vector<std::string> args;
+    std::map<std::string, std::string> env;
+    const char* message;
+  };
+  for (const Case& c : {
+           Case{{"--tls-cert-file", "/c.pem"},
+                {},
+                "--tls-cert-file (or NEO_EMULATOR_TLS_CERT_FILE) needs "
+                "--tls-key-file (or NEO_EMULATOR_TLS_KEY_FILE): give both a "
+                "certificate and its key, or neither"},
+           Case{{},
+                {{"NEO_EMULATOR_TLS_KEY_FILE", "/k.pem"}},
+                "--tls-key-file (or NEO_EMULATOR_TLS_KEY_FILE) needs "
+                "--tls-cert-file (or NEO_EMULATOR_TLS_CERT_FILE): give both a "
+                "certificate and its key, or neither"},
+           Case{{"--tls-cert-file=", "--tls-key-file", "/k.pem"},
+                {},
+                "invalid --tls-cert-file '': expected a PEM file"},
+       }) {
+    absl::StatusOr<CommandLine> parsed = ParseCommandLine(c.args, Env(c.env));
+    ASSERT_FALSE(parsed.ok()) << c.message;
+    EXPECT_EQ(parsed.status().message(), c.message);
   }
 }
 

@@ -1,12 +1,15 @@
 #include "emulator/http_server.h"
 
 #include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 #include <event2/listener.h>
 #include <event2/util.h>
 #include <netdb.h>
+#include <openssl/ssl.h>
 #include <sys/socket.h>
 
 #include <cstring>
@@ -128,6 +131,10 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Create(
   evhttp_set_max_body_size(server->http_, kMaxBodyBytes);
   evhttp_set_max_headers_size(server->http_, kMaxHeaderBytes);
   evhttp_set_gencb(server->http_, &HttpServer::OnRequest, server.get());
+  if (options.tls_context != nullptr) {
+    evhttp_set_bevcb(server->http_, &HttpServer::NewTlsBufferevent,
+                     options.tls_context);
+  }
 
   absl::StatusOr<evconnlistener*> listener =
       Listen(base, options.host, options.port);
@@ -160,6 +167,22 @@ HttpServer::~HttpServer() {
   }
   draining_.clear();
   if (http_ != nullptr) evhttp_free(http_);
+}
+
+bufferevent* HttpServer::NewTlsBufferevent(event_base* base, void* arg) {
+  SSL* ssl = SSL_new(static_cast<SSL_CTX*>(arg));
+  if (ssl == nullptr) return nullptr;
+  // evhttp sets the accepted socket on it; freeing it closes the socket and
+  // frees `ssl` (without a close_notify: a fault drop stays a truncation).
+  bufferevent* bev = bufferevent_openssl_socket_new(
+      base, -1, ssl, BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
+  if (bev == nullptr) {
+    SSL_free(ssl);
+    return nullptr;
+  }
+  // A client that closes without close_notify is an EOF, as over HTTP.
+  bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
+  return bev;
 }
 
 void HttpServer::OnRequest(evhttp_request* request, void* arg) {

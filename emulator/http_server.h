@@ -22,12 +22,14 @@
 #include "emulator/sse_stream.h"
 #include "emulator/task_service.h"
 
+struct bufferevent;
 struct event;
 struct event_base;
 struct evhttp;
 struct evhttp_bound_socket;
 struct evhttp_connection;
 struct evhttp_request;
+struct ssl_ctx_st;
 struct timeval;
 
 namespace neo_emulator {
@@ -50,6 +52,9 @@ class HttpServer {
     // Serve /_emulator/... and honour X-Emulator-Fault. When false, both
     // are treated like any unknown path / header.
     bool admin_api = true;
+    // Serve HTTPS: every accepted connection does a TLS handshake with this
+    // context first. Not owned; must outlive the server. nullptr = HTTP.
+    ssl_ctx_st* tls_context = nullptr;
   };
 
   // Binds and starts accepting on `base` (the loop may not be running yet).
@@ -95,6 +100,9 @@ class HttpServer {
              FaultState* faults, uint64_t seed, bool admin_api);
 
   static void OnRequest(evhttp_request* request, void* arg);
+  // evhttp's bufferevent factory in TLS mode: a server-side TLS bufferevent
+  // for each accepted connection (`arg` is the SSL_CTX).
+  static bufferevent* NewTlsBufferevent(event_base* base, void* arg);
   static void OnDelayElapsed(int fd, short what, void* arg);
   static void OnDrainClosed(evhttp_connection* connection, void* arg);
   static void OnDrainComplete(evhttp_request* request, void* arg);

@@ -59,7 +59,10 @@ int main(int argc, char** argv) {
   if (!emulator.ok()) {
     std::cerr << "neo-emulator: cannot start: " << emulator.status().message()
               << "\n";
-    return 1;
+    // A bad value (e.g. a TLS file that cannot be loaded) is a usage error
+    // like a bad flag; anything else (the address cannot be bound) is 1.
+    return emulator.status().code() == absl::StatusCode::kInvalidArgument ? 2
+                                                                          : 1;
   }
   std::printf("neo-emulator listening on %s\n",
               (*emulator)->base_url().c_str());

@@ -16,6 +16,7 @@
 #include "emulator/test_http_client.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/support/test_certs.h"
 
 extern char** environ;
 
@@ -107,6 +108,38 @@ TEST(NeoEmulatorBinaryTest, PrintsOneLineServesAndExitsZeroOnSignal) {
   }
 }
 
+TEST(NeoEmulatorBinaryTest, ServesHttpsWithACertificate) {
+  const neobridge::test_support::TestCa ca;
+  const neobridge::test_support::CertAndKey leaf = ca.IssueLocalhost();
+  const neobridge::test_support::TempDir dir;
+  neobridge::test_support::WriteFileAtomically(dir.File("ca.pem"),
+                                               ca.cert_pem());
+  neobridge::test_support::WriteFileAtomically(dir.File("cert.pem"),
+                                               leaf.cert_pem);
+  neobridge::test_support::WriteFileAtomically(dir.File("key.pem"),
+                                               leaf.key_pem);
+  Child child =
+      Spawn({"--listen", "127.0.0.1:0", "--tls-cert-file", dir.File("cert.pem"),
+             "--tls-key-file", dir.File("key.pem")});
+  const std::string line = ReadUntil(
+      child.out,
+      [](const std::string& text) { return text.find('\n') != text.npos; },
+      absl::Seconds(10));
+  std::smatch match;
+  ASSERT_TRUE(std::regex_match(
+      line, match,
+      std::regex(
+          "neo-emulator listening on (https://127\\.0\\.0\\.1:[0-9]+)\n")))
+      << line;
+  TestHttpClient client(match[1].str(), dir.File("ca.pem"));
+  EXPECT_EQ(
+      client.Get("/api/preview/agents/acme/tasks", "pul-emulator-bob").status,
+      200);
+  kill(child.pid, SIGTERM);
+  EXPECT_EQ(WaitExit(child.pid, absl::Seconds(10)), 0);
+  close(child.out);
+}
+
 TEST(NeoEmulatorBinaryTest, BadFlagsStopStartUpNamingTheFlag) {
   struct Case {
     std::vector<std::string> args;
@@ -116,6 +149,15 @@ TEST(NeoEmulatorBinaryTest, BadFlagsStopStartUpNamingTheFlag) {
        {Case{{"--listen", "nowhere"}, "invalid --listen 'nowhere'"},
         Case{{"--agent-step-delay", "soon"}, "invalid --agent-step-delay"},
         Case{{"--users", "/does/not/exist.json"}, "invalid --users"},
+        Case{{"--tls-cert-file", "/does/not/exist.pem"},
+             "--tls-cert-file (or NEO_EMULATOR_TLS_CERT_FILE) needs "
+             "--tls-key-file"},
+        // Loaded at start: still a usage error naming the flag.
+        Case{{"--listen", "127.0.0.1:0", "--tls-cert-file",
+              "/does/not/exist.pem", "--tls-key-file", "/does/not/key.pem"},
+             "neo-emulator: cannot start: invalid --tls-cert-file "
+             "'/does/not/exist.pem': cannot read it: No such file or "
+             "directory"},
         Case{{"--frobnicate"}, "unknown flag '--frobnicate'"}}) {
     Child child = Spawn(c.args);
     const std::string output = ReadUntil(

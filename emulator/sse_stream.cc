@@ -2,9 +2,12 @@
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 #include <sys/socket.h>
 
 #include <cerrno>
@@ -196,6 +199,27 @@ void SseStream::OnHeartbeat(int /*fd*/, short /*what*/, void* arg) {
 
 void SseStream::OnPeerReadable(int fd, short /*what*/, void* arg) {
   auto* self = static_cast<SseStream*>(arg);
+  bufferevent* bev = evhttp_connection_get_bufferevent(self->connection_);
+  if (SSL* ssl = bev != nullptr ? bufferevent_openssl_get_ssl(bev) : nullptr) {
+    // TLS: the bytes may be a record without data (a client's close_notify
+    // comes before its FIN); let OpenSSL read it.
+    char byte;
+    ERR_clear_error();
+    const int n = SSL_peek(ssl, &byte, 1);
+    if (n > 0) {
+      self->StopPeerWatch();  // Data: a pipelined request, as below.
+      return;
+    }
+    const int error = SSL_get_error(ssl, n);
+    ERR_clear_error();
+    if (error == SSL_ERROR_WANT_READ) return;  // Not a whole record yet.
+    if (error == SSL_ERROR_WANT_WRITE) {
+      self->StopPeerWatch();  // Blocked on a write; noticed on write.
+      return;
+    }
+    self->Abort();  // close_notify, EOF or a broken record. Deletes self.
+    return;
+  }
   char byte;
   const ssize_t n = recv(fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
   if (n == 0 ||
@@ -206,9 +230,13 @@ void SseStream::OnPeerReadable(int fd, short /*what*/, void* arg) {
   if (n > 0) {
     // The client sent more data (e.g. a pipelined request). Stop watching
     // so the loop does not spin; a hang-up is then noticed on write.
-    event_free(self->peer_watch_);
-    self->peer_watch_ = nullptr;
+    self->StopPeerWatch();
   }
+}
+
+void SseStream::StopPeerWatch() {
+  event_free(peer_watch_);
+  peer_watch_ = nullptr;
 }
 
 }  // namespace neo_emulator

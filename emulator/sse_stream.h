@@ -69,7 +69,10 @@ class SseStream {
  private:
   static void OnConnectionClosed(evhttp_connection* connection, void* arg);
   static void OnHeartbeat(int fd, short what, void* arg);
+  // Watches the socket for the client going away: EOF (or, over TLS, a
+  // close_notify) aborts the stream.
   static void OnPeerReadable(int fd, short what, void* arg);
+  void StopPeerWatch();
 
   static void OnOutputChanged(evbuffer* output, const evbuffer_cb_info* info,
                               void* arg);

@@ -74,8 +74,8 @@ nlohmann::json TestResponse::Json() const {
   return nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
 }
 
-TestHttpClient::TestHttpClient(std::string base_url)
-    : base_url_(std::move(base_url)) {
+TestHttpClient::TestHttpClient(std::string base_url, std::string ca_file)
+    : base_url_(std::move(base_url)), ca_file_(std::move(ca_file)) {
   EnsureCurl();
 }
 
@@ -98,7 +98,12 @@ TestResponse TestHttpClient::Request(absl::string_view method,
   curl_easy_setopt(easy.get(), CURLOPT_HEADERFUNCTION, &AppendHeader);
   curl_easy_setopt(easy.get(), CURLOPT_HEADERDATA, &response.headers);
   curl_easy_setopt(easy.get(), CURLOPT_TIMEOUT_MS, 10000L);
+  char error[CURL_ERROR_SIZE] = {};
+  curl_easy_setopt(easy.get(), CURLOPT_ERRORBUFFER, error);
   curl_easy_setopt(easy.get(), CURLOPT_NOSIGNAL, 1L);
+  if (!ca_file_.empty()) {
+    curl_easy_setopt(easy.get(), CURLOPT_CAINFO, ca_file_.c_str());
+  }
   if (body) {
     curl_easy_setopt(easy.get(), CURLOPT_POSTFIELDS, body->c_str());
     curl_easy_setopt(easy.get(), CURLOPT_POSTFIELDSIZE,
@@ -107,7 +112,7 @@ TestResponse TestHttpClient::Request(absl::string_view method,
   if (method == "HEAD") curl_easy_setopt(easy.get(), CURLOPT_NOBODY, 1L);
   const CURLcode code = curl_easy_perform(easy.get());
   if (code != CURLE_OK) {
-    response.error = curl_easy_strerror(code);
+    response.error = absl::StrCat(curl_easy_strerror(code), ": ", error);
     return response;
   }
   curl_easy_getinfo(easy.get(), CURLINFO_RESPONSE_CODE, &response.status);
@@ -154,10 +159,10 @@ size_t AppendLocked(char* data, size_t size, size_t count, void* arg) {
 
 }  // namespace
 
-TestSseClient::TestSseClient(std::string url, std::vector<std::string> headers)
-    : thread_([this, url = std::move(url), headers = std::move(headers)] {
-        Run(url, headers);
-      }) {}
+TestSseClient::TestSseClient(std::string url, std::vector<std::string> headers,
+                             std::string ca_file)
+    : thread_([this, url = std::move(url), headers = std::move(headers),
+               ca_file = std::move(ca_file)] { Run(url, headers, ca_file); }) {}
 
 TestSseClient::~TestSseClient() { Close(); }
 
@@ -166,7 +171,8 @@ void TestSseClient::Close() {
   if (thread_.joinable()) thread_.join();
 }
 
-void TestSseClient::Run(std::string url, std::vector<std::string> headers) {
+void TestSseClient::Run(std::string url, std::vector<std::string> headers,
+                        std::string ca_file) {
   EnsureCurl();
   Easy easy(curl_easy_init());
   headers.push_back("Accept: text/event-stream");
@@ -180,6 +186,9 @@ void TestSseClient::Run(std::string url, std::vector<std::string> headers) {
   curl_easy_setopt(easy.get(), CURLOPT_HEADERFUNCTION, &AppendLocked);
   curl_easy_setopt(easy.get(), CURLOPT_HEADERDATA, &head);
   curl_easy_setopt(easy.get(), CURLOPT_NOSIGNAL, 1L);
+  if (!ca_file.empty()) {
+    curl_easy_setopt(easy.get(), CURLOPT_CAINFO, ca_file.c_str());
+  }
   CURLM* multi = curl_multi_init();
   curl_multi_add_handle(multi, easy.get());
   int running = 1;

@@ -30,10 +30,13 @@ struct TestResponse {
   nlohmann::json Json() const;
 };
 
-// Blocking requests against one base URL ("http://127.0.0.1:PORT").
+// Blocking requests against one base URL ("http://127.0.0.1:PORT" or
+// "https://...").
 class TestHttpClient {
  public:
-  explicit TestHttpClient(std::string base_url);
+  // `ca_file`: PEM CA bundle that verifies an https:// server instead of
+  // the system's (CURLOPT_CAINFO); empty = the system's.
+  explicit TestHttpClient(std::string base_url, std::string ca_file = "");
 
   // `token` empty = no Authorization header. `headers` are "Name: value".
   TestResponse Request(absl::string_view method, absl::string_view path,
@@ -50,6 +53,7 @@ class TestHttpClient {
 
  private:
   std::string base_url_;
+  std::string ca_file_;
 };
 
 // One parsed SSE block.
@@ -64,7 +68,9 @@ struct SseFrame {
 // connection promptly.
 class TestSseClient {
  public:
-  TestSseClient(std::string url, std::vector<std::string> headers);
+  // `ca_file` as for TestHttpClient.
+  TestSseClient(std::string url, std::vector<std::string> headers,
+                std::string ca_file = "");
   ~TestSseClient();
   TestSseClient(const TestSseClient&) = delete;
   TestSseClient& operator=(const TestSseClient&) = delete;
@@ -89,7 +95,8 @@ class TestSseClient {
   void Close();
 
  private:
-  void Run(std::string url, std::vector<std::string> headers);
+  void Run(std::string url, std::vector<std::string> headers,
+           std::string ca_file);
 
   mutable std::mutex mutex_;
   std::string raw_;

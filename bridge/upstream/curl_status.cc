@@ -31,6 +31,13 @@ absl::Status CurlResultToStatus(CURLcode code, absl::string_view host,
     case CURLE_UNSUPPORTED_PROTOCOL:
       return absl::InvalidArgumentError(
           absl::StrCat("invalid upstream URL for ", host, ": ", text));
+    // The peer's certificate chain did not verify against the trusted CAs,
+    // or does not name `host` (CURLE_SSL_CACERT is the same code).
+    case CURLE_PEER_FAILED_VERIFICATION:
+      return absl::UnavailableError(
+          absl::StrCat("upstream TLS certificate of ", host,
+                       " not trusted: ", text, "; give its CA with --ca-file",
+                       " (and check that the certificate is for ", host, ")"));
     case CURLE_ABORTED_BY_CALLBACK:
       return absl::CancelledError(
           absl::StrCat("upstream request to ", host, " was cancelled"));

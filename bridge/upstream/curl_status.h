@@ -16,7 +16,10 @@ namespace neobridge::upstream {
 // end up in the message, nothing else of the request does.
 // `deadline_passed` says whether the request's own timeout had elapsed when
 // it failed: CURLE_OPERATION_TIMEDOUT is then DEADLINE_EXCEEDED, otherwise
-// it was the transport's connect timeout, which is UNAVAILABLE.
+// it was the transport's connect timeout, which is UNAVAILABLE. A
+// certificate that does not verify (CURLE_PEER_FAILED_VERIFICATION) is
+// UNAVAILABLE "upstream TLS certificate of <host> not trusted: <text>; give
+// its CA with --ca-file (and check that the certificate is for <host>)".
 absl::Status CurlResultToStatus(CURLcode code, absl::string_view host,
                                 absl::string_view error_text,
                                 bool deadline_passed);

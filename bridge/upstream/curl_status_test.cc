@@ -60,6 +60,24 @@ TEST(CurlResultToStatusTest, MessageNamesHostAndCurlText) {
   EXPECT_THAT(status.message(), HasSubstr("Connection refused"));
 }
 
+TEST(CurlResultToStatusTest, UntrustedCertificateSaysToGiveTheCa) {
+  const absl::Status status = CurlResultToStatus(
+      CURLE_PEER_FAILED_VERIFICATION, "neo.internal",
+      "SSL certificate problem: unable to get local issuer certificate", false);
+  EXPECT_EQ(status.code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(status.message(),
+            "upstream TLS certificate of neo.internal not trusted: SSL "
+            "certificate problem: unable to get local issuer certificate; give "
+            "its CA with --ca-file (and check that the certificate is for "
+            "neo.internal)");
+  // CURLE_SSL_CACERT is the same code.
+  EXPECT_EQ(
+      CurlResultToStatus(CURLE_SSL_CACERT, "neo.internal", "", false).message(),
+      CurlResultToStatus(CURLE_PEER_FAILED_VERIFICATION, "neo.internal", "",
+                         false)
+          .message());
+}
+
 TEST(CurlResultToStatusTest, FallsBackToCurlsDescriptionWithoutErrorText) {
   const absl::Status status =
       CurlResultToStatus(CURLE_COULDNT_RESOLVE_HOST, "nope.invalid", "", false);

@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <cstring>
 #include <mutex>
+#include <string>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -49,6 +50,35 @@ absl::Status CurlSetupError(absl::string_view what, CURLcode code) {
   return absl::InternalError(absl::StrCat("cannot set up upstream request (",
                                           what,
                                           "): ", curl_easy_strerror(code)));
+}
+
+// The CA bundle must be readable and hold at least one PEM certificate;
+// libcurl would otherwise fail every request with a less helpful error.
+absl::Status CheckCaBundle(const std::string& path) {
+  std::FILE* f = std::fopen(path.c_str(), "r");
+  if (f == nullptr) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--ca-file: cannot read CA bundle ", path, ": ", std::strerror(errno)));
+  }
+  std::string contents;
+  char buffer[8192];
+  size_t n = 0;
+  while ((n = std::fread(buffer, 1, sizeof(buffer), f)) > 0) {
+    contents.append(buffer, n);
+  }
+  const bool failed = std::ferror(f) != 0;
+  const int error = errno;
+  std::fclose(f);
+  if (failed) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--ca-file: cannot read CA bundle ", path, ": ", std::strerror(error)));
+  }
+  if (!absl::StrContains(contents, "CERTIFICATE-----")) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--ca-file: CA bundle ", path,
+        " holds no PEM certificate (-----BEGIN CERTIFICATE-----)"));
+  }
+  return absl::OkStatus();
 }
 
 void EnsureCurlGlobalInit(CURLcode* result) {
@@ -111,13 +141,9 @@ absl::StatusOr<std::unique_ptr<CurlTransport>> CurlTransport::Create(
     return absl::InvalidArgumentError("tcp_keepalive must not be negative");
   }
   if (!options.ca_file.empty()) {
-    std::FILE* f = std::fopen(options.ca_file.c_str(), "r");
-    if (f == nullptr) {
-      return absl::InvalidArgumentError(absl::StrCat("cannot read CA bundle ",
-                                                     options.ca_file, ": ",
-                                                     std::strerror(errno)));
+    if (absl::Status status = CheckCaBundle(options.ca_file); !status.ok()) {
+      return status;
     }
-    std::fclose(f);
   }
 
   CURLcode init = CURLE_OK;

@@ -60,13 +60,17 @@ struct CurlTransportOptions {
 // may call Send/OpenStream/Cancel/Resume. They must not block, and must not
 // destroy the transport. Connections are pooled in the multi handle and
 // reused (HTTP/1.1 keep-alive; HTTP/2 multiplexing over TLS where upstream
-// offers it). Proxy environment variables (https_proxy, no_proxy, ...) are
-// honoured as libcurl does. Request headers are never logged or copied into
-// a status.
+// offers it). Proxy environment variables are honoured as libcurl does:
+// the transport never sets CURLOPT_PROXY, so each connection reads
+// http_proxy (lower case only) for http:// URLs, https_proxy / HTTPS_PROXY
+// for https:// (tunnelled with CONNECT), all_proxy / ALL_PROXY otherwise,
+// and skips the proxy for hosts in no_proxy / NO_PROXY. Request headers are
+// never logged or copied into a status.
 class CurlTransport final : public HttpTransport {
  public:
   // Validates `options`, sets libcurl up and starts the loop thread.
-  // INVALID_ARGUMENT for bad options (including an unreadable ca_file),
+  // INVALID_ARGUMENT for bad options; a ca_file that cannot be read or holds
+  // no PEM certificate is "--ca-file: ..." (the flag that sets it).
   // INTERNAL when a system resource cannot be created.
   static absl::StatusOr<std::unique_ptr<CurlTransport>> Create(
       CurlTransportOptions options = {});

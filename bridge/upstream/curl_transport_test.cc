@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cstdio>
 #include <memory>
 #include <string>
 #include <thread>
@@ -850,6 +851,31 @@ TEST(CurlTransportCreateTest, RejectsBadOptions) {
       CurlTransport::Create({.ca_file = "/nonexistent/ca.pem"}).status();
   EXPECT_EQ(missing_ca.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(missing_ca.message(), HasSubstr("/nonexistent/ca.pem"));
+}
+
+TEST(CurlTransportCreateTest, CaFileErrorsNameTheFlag) {
+  EXPECT_EQ(CurlTransport::Create({.ca_file = "/nonexistent/ca.pem"}).status(),
+            absl::InvalidArgumentError(
+                "--ca-file: cannot read CA bundle /nonexistent/ca.pem: No such "
+                "file or directory"));
+  const std::string not_pem =
+      ::testing::TempDir() + "/curl_transport_test_not_a_ca.pem";
+  {
+    std::FILE* f = std::fopen(not_pem.c_str(), "w");
+    ASSERT_NE(f, nullptr);
+    std::fputs("not a certificate\n", f);
+    std::fclose(f);
+  }
+  EXPECT_EQ(CurlTransport::Create({.ca_file = not_pem}).status(),
+            absl::InvalidArgumentError(absl::StrCat(
+                "--ca-file: CA bundle ", not_pem,
+                " holds no PEM certificate (-----BEGIN CERTIFICATE-----)")));
+  std::remove(not_pem.c_str());
+  // A directory opens but cannot be read.
+  const absl::Status directory =
+      CurlTransport::Create({.ca_file = ::testing::TempDir()}).status();
+  EXPECT_EQ(directory.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(directory.message(), HasSubstr("--ca-file: cannot read"));
 }
 
 }  // namespace

@@ -221,6 +221,13 @@ void TestHttpServer::OnRequest(evhttp_request* req, void* arg) {
   request.method = MethodName(evhttp_request_get_command(req));
   request.uri = evhttp_request_get_uri(req);
   request.path = request.uri.substr(0, request.uri.find('?'));
+  if (!request.uri.starts_with("/")) {
+    // Absolute form, as a client sends to a proxy: route by its path.
+    const evhttp_uri* target = evhttp_request_get_evhttp_uri(req);
+    const char* path =
+        target != nullptr ? evhttp_uri_get_path(target) : nullptr;
+    request.path = path != nullptr && *path != '\0' ? path : "/";
+  }
   const evkeyvalq* headers = evhttp_request_get_input_headers(req);
   for (const evkeyval* h = headers->tqh_first; h != nullptr;
        h = h->next.tqe_next) {

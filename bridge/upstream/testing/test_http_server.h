@@ -1,7 +1,9 @@
 // A scriptable loopback HTTP/1.1 server for integration tests of HTTP
 // clients: binds 127.0.0.1 on an ephemeral port, runs one libevent thread,
 // answers each request from a per-path handler, and counts the connections
-// it accepts and sees closed so tests can assert reuse and aborts.
+// it accepts and sees closed so tests can assert reuse and aborts. It also
+// serves as a plain HTTP proxy (requests in absolute form are routed by
+// their path and recorded with the full URL in TestRequest::uri).
 
 #ifndef NEOBRIDGE_BRIDGE_UPSTREAM_TESTING_TEST_HTTP_SERVER_H_
 #define NEOBRIDGE_BRIDGE_UPSTREAM_TESTING_TEST_HTTP_SERVER_H_
@@ -31,8 +33,10 @@ namespace neobridge::upstream::testing {
 // One request as the server received it.
 struct TestRequest {
   std::string method;  // "GET", "POST", ...
-  std::string uri;     // path and query, as sent
-  std::string path;    // uri without the query
+  // The request target as sent: path and query, or, when the server is
+  // used as an HTTP proxy, the absolute URL ("http://host/path?query").
+  std::string uri;
+  std::string path;  // the target's path, without the query
   std::vector<std::pair<std::string, std::string>> headers;  // as sent
   std::string body;
   int connection = 0;  // 1-based number of the connection that carried it
