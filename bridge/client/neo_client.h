@@ -47,8 +47,10 @@ using CallId = uint64_t;
 
 // Every method takes a request whose `org` is resolved and whose ids are
 // validated (see bridge/service/request_validation.h), starts the upstream
-// exchange and returns at once. `done` runs exactly once, on a transport
-// thread, never inline. Implementations are thread-safe.
+// exchange and returns at once. `done` runs exactly once, never inline: on a
+// transport thread (or, for a call cancelled while it waits to be retried,
+// on the client's timer thread). The returned CallId stays valid for Cancel
+// across retries. Implementations are thread-safe.
 class NeoClient {
  public:
   virtual ~NeoClient() = default;

@@ -1,5 +1,6 @@
 #include "bridge/client/rest_neo_client.h"
 
+#include <chrono>
 #include <utility>
 #include <vector>
 
@@ -82,6 +83,55 @@ const char* TaskTypeName(v1::TaskType type) {
   }
 }
 
+// Reports an event stream's exchange to the UpstreamObserver when its
+// response head arrives (or the open fails first), and passes everything on.
+class ReportingStreamObserver final : public upstream::StreamObserver {
+ public:
+  ReportingStreamObserver(std::shared_ptr<upstream::StreamObserver> inner,
+                          UpstreamObserver& observer)
+      : inner_(std::move(inner)),
+        observer_(observer),
+        sent_(std::chrono::steady_clock::now()) {}
+
+  void OnResponseStart(int status,
+                       const upstream::HttpHeaders& headers) override {
+    Report(absl::StrCat(status));
+    inner_->OnResponseStart(status, headers);
+  }
+
+  upstream::StreamAction OnData(std::string_view chunk) override {
+    return inner_->OnData(chunk);
+  }
+
+  void OnDone(absl::Status status) override {
+    if (!reported_) Report(absl::StatusCodeToString(status.code()));
+    inner_->OnDone(std::move(status));
+  }
+
+ private:
+  // The transport never calls an observer concurrently: no lock needed.
+  void Report(const std::string& outcome) {
+    reported_ = true;
+    observer_.OnUpstreamRequest(
+        "StreamTaskEvents",
+        upstream::HttpMethodName(upstream::HttpMethod::kGet), outcome,
+        absl::FromChrono(std::chrono::steady_clock::now() - sent_));
+  }
+
+  const std::shared_ptr<upstream::StreamObserver> inner_;
+  UpstreamObserver& observer_;
+  const std::chrono::steady_clock::time_point sent_;
+  bool reported_ = false;
+};
+
+// Null observer means none.
+RestNeoClientOptions WithDefaults(RestNeoClientOptions options) {
+  if (options.observer == nullptr) {
+    options.observer = &NoopUpstreamObserver::Instance();
+  }
+  return options;
+}
+
 void AddPaging(std::vector<std::pair<std::string, std::string>>& params,
                int32_t page_size, const std::string& page_token) {
   if (!page_token.empty()) params.emplace_back("continuationToken", page_token);
@@ -92,7 +142,16 @@ void AddPaging(std::vector<std::pair<std::string, std::string>>& params,
 
 RestNeoClient::RestNeoClient(upstream::HttpTransport& transport,
                              RestNeoClientOptions options)
-    : transport_(transport), options_(std::move(options)) {}
+    : transport_(transport),
+      options_(WithDefaults(std::move(options))),
+      own_timer_(options_.timer == nullptr ? std::make_unique<TimerQueue>()
+                                           : nullptr),
+      sender_(transport_,
+              options_.timer != nullptr ? *options_.timer : *own_timer_,
+              RetryingSenderOptions{.observer = options_.observer,
+                                    .retry = options_.retry}) {}
+
+RestNeoClient::~RestNeoClient() = default;
 
 template <typename Response>
 CallId RestNeoClient::Call(const char* operation, HttpMethod method,
@@ -112,8 +171,8 @@ CallId RestNeoClient::Call(const char* operation, HttpMethod method,
   }
   request.body = std::move(body);
   request.timeout = options.timeout;
-  return transport_.Send(
-      std::move(request),
+  return sender_.Send(
+      operation, std::move(request),
       [operation, decode = std::move(decode),
        done = std::move(done)](absl::StatusOr<HttpResponse> response) mutable {
         if (!response.ok()) {
@@ -266,11 +325,16 @@ CallId RestNeoClient::OpenEventStream(
   }
   http.timeout = options.open_timeout;
   http.idle_timeout = options.idle_timeout;
-  return transport_.OpenStream(std::move(http), std::move(observer));
+  return transport_.OpenStream(std::move(http),
+                               std::make_shared<ReportingStreamObserver>(
+                                   std::move(observer), *options_.observer));
 }
 
 void RestNeoClient::ResumeStream(CallId id) { transport_.Resume(id); }
 
-void RestNeoClient::Cancel(CallId id) { transport_.Cancel(id); }
+void RestNeoClient::Cancel(CallId id) {
+  // Unary calls belong to the sender; the rest are event streams.
+  if (!sender_.Cancel(id)) transport_.Cancel(id);
+}
 
 }  // namespace neobridge::client

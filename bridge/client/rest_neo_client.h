@@ -3,9 +3,15 @@
 #define NEOBRIDGE_BRIDGE_CLIENT_REST_NEO_CLIENT_H_
 
 #include <functional>
+#include <memory>
 #include <string>
 
 #include "bridge/client/neo_client.h"
+#include "bridge/client/retry_policy.h"
+#include "bridge/client/retrying_sender.h"
+#include "bridge/client/timer.h"
+#include "bridge/client/timer_queue.h"
+#include "bridge/client/upstream_observer.h"
 #include "bridge/upstream/http_transport.h"
 
 namespace neobridge::client {
@@ -18,13 +24,37 @@ struct RestNeoClientOptions {
   std::string user_agent = "neo-bridge";
   // The bridge's clock; fills a create message's unset timestamp.
   std::function<absl::Time()> clock = [] { return absl::Now(); };
+  // Told about every upstream HTTP exchange (each attempt), every retry and
+  // every event stream's response head. Not owned; must outlive every call
+  // made through the client (the transport's callbacks report to it). Null
+  // means none.
+  UpstreamObserver* observer = &NoopUpstreamObserver::Instance();
+  // When ListTasks, GetTask and ListTaskEvents are sent again (see
+  // retry_policy.h). Other operations are sent exactly once; event streams
+  // are not retried here (the stream relay reconnects them).
+  RetryPolicy retry;
+  // Runs the waits between attempts, and its clock bounds them. Not owned;
+  // must outlive the client. Null: the client runs its own TimerQueue (one
+  // thread).
+  Timer* timer = nullptr;
 };
 
+// A unary call's deadline is its CallOptions::timeout from the start; a GET
+// that fails with a retryable outcome is sent again within it, each attempt
+// with what is left of it. The CallId stays valid across attempts: Cancel
+// aborts the attempt in flight, or ends a wait to retry at once (`done` then
+// gets CANCELLED on the timer's thread) and nothing is sent again.
 class RestNeoClient final : public NeoClient {
  public:
   // `transport` must outlive this client.
   RestNeoClient(upstream::HttpTransport& transport,
                 RestNeoClientOptions options);
+  RestNeoClient(const RestNeoClient&) = delete;
+  RestNeoClient& operator=(const RestNeoClient&) = delete;
+  // Calls waiting to retry complete with CANCELLED on the destroying thread
+  // before it returns; calls in flight complete when the transport reports
+  // them, without retries.
+  ~RestNeoClient() override;
 
   CallId ListTasks(const v1::ListTasksRequest& request,
                    const CallOptions& options,
@@ -59,8 +89,8 @@ class RestNeoClient final : public NeoClient {
   using Decoder =
       absl::AnyInvocable<absl::StatusOr<Response>(const std::string& body)>;
 
-  // Sends one request and completes `done` with the decoded 2xx body or the
-  // mapped error.
+  // Sends the request (GETs again as options_.retry allows) and completes
+  // `done` with the decoded 2xx body or the mapped error of the last attempt.
   template <typename Response>
   CallId Call(const char* operation, upstream::HttpMethod method,
               std::string path_and_query, std::string body,
@@ -69,6 +99,9 @@ class RestNeoClient final : public NeoClient {
 
   upstream::HttpTransport& transport_;
   const RestNeoClientOptions options_;
+  // When options_.timer is null. Destroyed after sender_.
+  std::unique_ptr<TimerQueue> own_timer_;
+  RetryingSender sender_;
 };
 
 }  // namespace neobridge::client

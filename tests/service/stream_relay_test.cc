@@ -64,8 +64,15 @@ class StreamRelayTest : public ::testing::Test {
                              &port);
     builder.RegisterService(service_.get());
     server_ = builder.BuildAndStart();
-    stub_ = v1::AgentTasksService::NewStub(grpc::CreateChannel(
-        absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials()));
+    // A fixed receive window (no BDP probing, which may grow it to many
+    // megabytes on a busy machine), so a caller that does not read is slow
+    // for a known number of bytes.
+    grpc::ChannelArguments args;
+    args.SetInt(GRPC_ARG_HTTP2_BDP_PROBE, 0);
+    args.SetInt(GRPC_ARG_HTTP2_STREAM_LOOKAHEAD_BYTES, 64 * 1024);
+    stub_ = v1::AgentTasksService::NewStub(
+        grpc::CreateCustomChannel(absl::StrCat("127.0.0.1:", port),
+                                  grpc::InsecureChannelCredentials(), args));
   }
 
   void TearDown() override { server_->Shutdown(); }
