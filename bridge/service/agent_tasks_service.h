@@ -6,8 +6,14 @@
 
 #include <string>
 
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "bridge/client/neo_client.h"
+#include "bridge/client/upstream_observer.h"
+#include "bridge/security/service_token_policy.h"
+#include "bridge/service/call_limits.h"
 #include "bridge/service/credentials.h"
 #include "bridge/stream/event_stream_reactor.h"
 #include "neobridge/v1/agent_tasks_service.grpc.pb.h"
@@ -23,6 +29,15 @@ struct AgentTasksServiceOptions {
   absl::Duration create_timeout = absl::Seconds(120);
   // StreamTaskEvents relay settings.
   stream::StreamOptions stream;
+  // Who may use the service token when a call brings none. Null lends it to
+  // every caller (the "open" policy); BridgeServer always passes one. Must
+  // outlive the service.
+  security::ServiceTokenPolicy* service_token_policy = nullptr;
+  // Stream starts, ends and reconnects (must outlive the service).
+  client::UpstreamObserver* observer =
+      &client::NoopUpstreamObserver::Instance();
+  // Concurrent streams and in-flight upstream requests.
+  CallLimitsOptions limits;
 };
 
 class AgentTasksService final : public v1::AgentTasksService::CallbackService {
@@ -63,13 +78,39 @@ class AgentTasksService final : public v1::AgentTasksService::CallbackService {
       grpc::CallbackServerContext* context,
       const v1::StreamTaskEventsRequest* request) override;
 
+  // Shutdown, step 1: from now on every new call is refused with UNAVAILABLE
+  // (reason SHUTTING_DOWN); running calls go on. Any thread; idempotent.
+  void StartDraining();
+
+  // Shutdown, step 2: ends every open StreamTaskEvents call with
+  // UNAVAILABLE (after writing what is queued), telling the caller to
+  // resume from its last event id on another call. Any thread.
+  void EndStreams();
+
+  // Waits until no StreamTaskEvents call is open, or `timeout` has passed;
+  // true when none is open.
+  bool WaitForNoStreams(absl::Duration timeout);
+
+  // Waits until no call of this service (stream or unary) is running, or
+  // `timeout` has passed; true when none is.
+  bool WaitForNoCalls(absl::Duration timeout);
+
+  int open_streams();
+
  private:
+  // Resolves the token of a call from its metadata, peer certificate and
+  // the service-token policy.
+  absl::StatusOr<CallCredentials> Credentials(
+      grpc::CallbackServerContext* context);
+  // UNAVAILABLE when draining.
+  absl::Status CheckAccepting();
   // Validates `request` (after resolving its org), resolves credentials and
   // timeout, and starts `call` on the NeoClient; the returned reactor
   // finishes exactly once with the response or the error.
   template <typename Request, typename Response, typename Validate,
             typename Start>
-  grpc::ServerUnaryReactor* Handle(grpc::CallbackServerContext* context,
+  grpc::ServerUnaryReactor* Handle(const char* rpc,
+                                   grpc::CallbackServerContext* context,
                                    const Request& request, Response* response,
                                    absl::Duration default_timeout,
                                    Validate validate, Start start);
@@ -77,6 +118,15 @@ class AgentTasksService final : public v1::AgentTasksService::CallbackService {
   client::NeoClient& client_;
   ServiceTokenSource* const service_tokens_;
   const AgentTasksServiceOptions options_;
+  CallLimiter limiter_;
+
+  absl::Mutex mu_;
+  bool draining_ ABSL_GUARDED_BY(mu_) = false;
+  // Unary calls gRPC has not finished with yet.
+  int unary_calls_ ABSL_GUARDED_BY(mu_) = 0;
+  // Open streams, registered until their OnDone.
+  absl::flat_hash_set<stream::EventStreamReactor*> streams_
+      ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace neobridge::service

@@ -9,6 +9,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "bridge/service/call_limits.h"
 #include "bridge/status/error_details.h"
 
 namespace neobridge::service {
@@ -87,35 +88,54 @@ absl::optional<std::string> ServiceTokenSource::Get() {
   return file_token_;
 }
 
-absl::StatusOr<std::string> ResolveAccessToken(
-    const Metadata& metadata, ServiceTokenSource* service_tokens) {
+absl::StatusOr<absl::optional<std::string>> CallerToken(
+    const Metadata& metadata) {
   auto it = metadata.find("authorization");
-  if (it != metadata.end()) {
-    absl::string_view value(it->second.data(), it->second.size());
-    value = absl::StripAsciiWhitespace(value);
-    absl::string_view token;
-    for (absl::string_view scheme : {"bearer ", "token "}) {
-      if (absl::StartsWithIgnoreCase(value, scheme)) {
-        token = absl::StripAsciiWhitespace(value.substr(scheme.size()));
-        break;
-      }
-    }
-    if (!IsValidToken(token)) {
-      return Unauthenticated(
-          "the authorization metadata must be \"Bearer <Pulumi access "
-          "token>\" or \"token <Pulumi access token>\"");
-    }
-    return std::string(token);
-  }
-  if (service_tokens != nullptr) {
-    if (absl::optional<std::string> token = service_tokens->Get()) {
-      return *std::move(token);
+  if (it == metadata.end()) return absl::nullopt;
+  absl::string_view value(it->second.data(), it->second.size());
+  value = absl::StripAsciiWhitespace(value);
+  absl::string_view token;
+  for (absl::string_view scheme : {"bearer ", "token "}) {
+    if (absl::StartsWithIgnoreCase(value, scheme)) {
+      token = absl::StripAsciiWhitespace(value.substr(scheme.size()));
+      break;
     }
   }
-  return Unauthenticated(
-      "no Pulumi access token: send \"authorization: Bearer <token>\" "
-      "metadata, or start neo-bridge with PULUMI_ACCESS_TOKEN or "
-      "--token-file");
+  if (!IsValidToken(token)) {
+    return Unauthenticated(
+        "the authorization metadata must be \"Bearer <Pulumi access "
+        "token>\" or \"token <Pulumi access token>\"");
+  }
+  return std::string(token);
+}
+
+absl::StatusOr<CallCredentials> ResolveCredentials(
+    const Metadata& metadata, ServiceTokenSource* service_tokens,
+    ServiceTokenAuthorizer authorize, const std::string& peer) {
+  absl::StatusOr<absl::optional<std::string>> own = CallerToken(metadata);
+  if (!own.ok()) return own.status();
+  if (own->has_value()) {
+    return CallCredentials{.access_token = **own,
+                           .caller = CallerKey(*own, "", peer)};
+  }
+  if (service_tokens == nullptr || !service_tokens->configured()) {
+    return Unauthenticated(
+        "no Pulumi access token: send \"authorization: Bearer <token>\" "
+        "metadata (this neo-bridge holds no service token; an operator can "
+        "give it one with PULUMI_ACCESS_TOKEN or --token-file, and a "
+        "--service-token-policy)");
+  }
+  absl::StatusOr<std::string> caller = authorize();
+  if (!caller.ok()) return caller.status();
+  absl::optional<std::string> token = service_tokens->Get();
+  if (!token.has_value()) {
+    return Unauthenticated(
+        "no Pulumi access token: the service token file is empty or "
+        "unreadable; send \"authorization: Bearer <token>\" metadata, or fix "
+        "--token-file");
+  }
+  return CallCredentials{.access_token = *std::move(token),
+                         .caller = CallerKey(absl::nullopt, *caller, peer)};
 }
 
 }  // namespace neobridge::service

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
@@ -52,12 +53,33 @@ class ServiceTokenSource {
 
 using Metadata = std::multimap<grpc::string_ref, grpc::string_ref>;
 
-// The token for one call. With `authorization` metadata of the form
-// "Bearer <token>" or "token <token>" (scheme case-insensitive), the caller's
-// token; without it, the service token. UNAUTHENTICATED, saying how to
-// supply a token, when the metadata is malformed or no token is available.
-absl::StatusOr<std::string> ResolveAccessToken(
-    const Metadata& metadata, ServiceTokenSource* service_tokens);
+// The caller's own Pulumi token, from `authorization` metadata of the form
+// "Bearer <token>" or "token <token>" (scheme case-insensitive); nullopt
+// when the call sends no such metadata; UNAUTHENTICATED, saying the expected
+// form, when it is malformed.
+absl::StatusOr<absl::optional<std::string>> CallerToken(
+    const Metadata& metadata);
+
+// Which token a call sends upstream, and who the caller is.
+struct CallCredentials {
+  std::string access_token;
+  // Names the caller for per-caller limits and logs (see CallerKey in
+  // call_limits.h); never a secret.
+  std::string caller;
+};
+
+// Decides, when a call brings no token of its own, whether it may use the
+// service token: the caller's name, or the refusal (UNAUTHENTICATED or
+// PERMISSION_DENIED saying what to do).
+using ServiceTokenAuthorizer = absl::FunctionRef<absl::StatusOr<std::string>()>;
+
+// The credentials of one call. A caller's own token always passes through.
+// Without one, the service token is used when `authorize` allows it.
+// UNAUTHENTICATED, saying how to supply a token, when the metadata is
+// malformed or no token is available; `authorize`'s refusal as it is.
+absl::StatusOr<CallCredentials> ResolveCredentials(
+    const Metadata& metadata, ServiceTokenSource* service_tokens,
+    ServiceTokenAuthorizer authorize, const std::string& peer);
 
 }  // namespace neobridge::service
 

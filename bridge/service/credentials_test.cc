@@ -23,50 +23,97 @@ Metadata WithAuthorization(const std::string& value) {
   return metadata;
 }
 
-TEST(ResolveAccessTokenTest, UsesTheCallersBearerOrTokenScheme) {
-  EXPECT_EQ(*ResolveAccessToken(WithAuthorization("Bearer pul-abc"), nullptr),
+absl::StatusOr<std::string> Open() { return std::string("open"); }
+
+absl::StatusOr<CallCredentials> Resolve(
+    const Metadata& metadata, ServiceTokenSource* service,
+    ServiceTokenAuthorizer authorize = Open) {
+  return ResolveCredentials(metadata, service, authorize, "ipv4:10.0.0.7:5");
+}
+
+TEST(ResolveCredentialsTest, UsesTheCallersBearerOrTokenScheme) {
+  EXPECT_EQ(Resolve(WithAuthorization("Bearer pul-abc"), nullptr)->access_token,
             "pul-abc");
-  EXPECT_EQ(*ResolveAccessToken(WithAuthorization("token pul-abc"), nullptr),
+  EXPECT_EQ(Resolve(WithAuthorization("token pul-abc"), nullptr)->access_token,
             "pul-abc");
   EXPECT_EQ(
-      *ResolveAccessToken(WithAuthorization("bEaReR   pul-abc "), nullptr),
+      Resolve(WithAuthorization("bEaReR   pul-abc "), nullptr)->access_token,
       "pul-abc");
   ServiceTokenSource service("pul-service", "");
-  EXPECT_EQ(*ResolveAccessToken(WithAuthorization("Bearer mine"), &service),
+  EXPECT_EQ(Resolve(WithAuthorization("Bearer mine"), &service)->access_token,
             "mine");
 }
 
-TEST(ResolveAccessTokenTest, RefusesMalformedAuthorization) {
+TEST(ResolveCredentialsTest, OwnTokensPassUnderEveryPolicy) {
+  ServiceTokenSource service("pul-service", "");
+  auto deny = []() -> absl::StatusOr<std::string> {
+    return absl::PermissionDeniedError("denied");
+  };
+  absl::StatusOr<CallCredentials> credentials =
+      Resolve(WithAuthorization("Bearer mine"), &service, deny);
+  ASSERT_TRUE(credentials.ok()) << credentials.status();
+  EXPECT_EQ(credentials->access_token, "mine");
+  // The caller is named by a hash of its token, never the token.
+  EXPECT_THAT(credentials->caller, ::testing::StartsWith("token:"));
+  EXPECT_THAT(credentials->caller, ::testing::Not(HasSubstr("mine")));
+}
+
+TEST(ResolveCredentialsTest, RefusesMalformedAuthorization) {
   for (const char* value : {"pul-abc", "Basic dXNlcjpwYXNz", "Bearer",
                             "Bearer a b", "Bearer a\x7f"}) {
-    absl::StatusOr<std::string> token =
-        ResolveAccessToken(WithAuthorization(value), nullptr);
-    ASSERT_FALSE(token.ok()) << value;
-    EXPECT_EQ(token.status().code(), absl::StatusCode::kUnauthenticated);
-    EXPECT_THAT(token.status().message(), HasSubstr("Bearer <Pulumi"));
+    absl::StatusOr<CallCredentials> credentials =
+        Resolve(WithAuthorization(value), nullptr);
+    ASSERT_FALSE(credentials.ok()) << value;
+    EXPECT_EQ(credentials.status().code(), absl::StatusCode::kUnauthenticated);
+    EXPECT_THAT(credentials.status().message(), HasSubstr("Bearer <Pulumi"));
     // The token must not be echoed back.
-    EXPECT_THAT(token.status().message(),
+    EXPECT_THAT(credentials.status().message(),
                 ::testing::Not(HasSubstr("dXNlcjpwYXNz")));
   }
 }
 
-TEST(ResolveAccessTokenTest, FallsBackToTheServiceToken) {
+TEST(ResolveCredentialsTest, LendsTheServiceTokenWhenThePolicyAllows) {
   ServiceTokenSource service("pul-service", "");
-  EXPECT_EQ(*ResolveAccessToken(Metadata(), &service), "pul-service");
+  absl::StatusOr<CallCredentials> credentials = Resolve(Metadata(), &service);
+  ASSERT_TRUE(credentials.ok()) << credentials.status();
+  EXPECT_EQ(credentials->access_token, "pul-service");
+  EXPECT_EQ(credentials->caller, "open");
 }
 
-TEST(ResolveAccessTokenTest, SaysHowToSupplyOne) {
+TEST(ResolveCredentialsTest, ThePolicysRefusalIsReturnedAsItIs) {
+  ServiceTokenSource service("pul-service", "");
+  auto deny = []() -> absl::StatusOr<std::string> {
+    return absl::PermissionDeniedError("not on the allow list");
+  };
+  absl::StatusOr<CallCredentials> credentials =
+      Resolve(Metadata(), &service, deny);
+  ASSERT_FALSE(credentials.ok());
+  EXPECT_EQ(credentials.status().code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(credentials.status().message(), "not on the allow list");
+}
+
+TEST(ResolveCredentialsTest, SaysHowToSupplyOne) {
   ServiceTokenSource none("", "");
+  bool asked = false;
+  auto authorize = [&asked]() -> absl::StatusOr<std::string> {
+    asked = true;
+    return std::string("open");
+  };
   for (ServiceTokenSource* source :
        {&none, static_cast<ServiceTokenSource*>(nullptr)}) {
-    absl::StatusOr<std::string> token = ResolveAccessToken(Metadata(), source);
-    ASSERT_FALSE(token.ok());
-    EXPECT_EQ(token.status().code(), absl::StatusCode::kUnauthenticated);
-    EXPECT_THAT(token.status().message(), HasSubstr("PULUMI_ACCESS_TOKEN"));
-    EXPECT_THAT(token.status().message(), HasSubstr("--token-file"));
-    EXPECT_EQ(status::GetErrorInfo(token.status())->reason(),
+    absl::StatusOr<CallCredentials> credentials =
+        Resolve(Metadata(), source, authorize);
+    ASSERT_FALSE(credentials.ok());
+    EXPECT_EQ(credentials.status().code(), absl::StatusCode::kUnauthenticated);
+    EXPECT_THAT(credentials.status().message(),
+                HasSubstr("authorization: Bearer <token>"));
+    EXPECT_THAT(credentials.status().message(),
+                HasSubstr("PULUMI_ACCESS_TOKEN or --token-file"));
+    EXPECT_EQ(status::GetErrorInfo(credentials.status())->reason(),
               "MISSING_CREDENTIALS");
   }
+  // No service token: the policy is not even consulted.
+  EXPECT_FALSE(asked);
 }
 
 class TokenFileTest : public ::testing::Test {

@@ -29,6 +29,16 @@ inline constexpr absl::string_view kReasonUpstreamTimeout = "UPSTREAM_TIMEOUT";
 inline constexpr absl::string_view kReasonUpstreamMalformedResponse =
     "UPSTREAM_MALFORMED_RESPONSE";
 inline constexpr absl::string_view kReasonCancelled = "CANCELLED";
+// The bridge is shutting down (retry: another replica answers; streams
+// resume from their last event id).
+inline constexpr absl::string_view kReasonShuttingDown = "SHUTTING_DOWN";
+// A bridge limit (concurrent streams, in-flight upstream requests) is
+// reached; RetryInfo says when to try again.
+inline constexpr absl::string_view kReasonLimitExceeded = "LIMIT_EXCEEDED";
+// The call brought no Pulumi token and the service-token policy does not
+// lend it the bridge's own.
+inline constexpr absl::string_view kReasonServiceTokenDenied =
+    "SERVICE_TOKEN_DENIED";
 
 // One field violation of a google.rpc.BadRequest.
 struct FieldViolation {

@@ -19,6 +19,8 @@ namespace {
 constexpr char kOperation[] = "StreamTaskEvents";
 // Error bodies of a failed open are read up to this size.
 constexpr size_t kMaxErrorBody = 64 * 1024;
+// A malformed event's data is logged (at debug) up to this size.
+constexpr size_t kMaxLoggedData = 1024;
 
 std::chrono::system_clock::time_point Deadline(absl::Duration delay) {
   return std::chrono::system_clock::now() +
@@ -82,17 +84,20 @@ class EventStreamReactor::Parsed final : public sse::SseVisitor {
 EventStreamReactor::EventStreamReactor(client::NeoClient& client,
                                        v1::StreamTaskEventsRequest request,
                                        std::string access_token,
-                                       StreamOptions options)
+                                       StreamOptions options, StreamHooks hooks)
     : client_(client),
       request_(std::move(request)),
       access_token_(std::move(access_token)),
       options_(std::move(options)),
+      observer_(*hooks.observer),
+      on_done_(std::move(hooks.on_done)),
       parser_(
           sse::SseParserOptions{.max_event_bytes = options_.max_event_bytes}),
       last_progress_(absl::Now()),
       last_event_id_(request_.last_event_id()) {}
 
 void EventStreamReactor::Start() {
+  observer_.OnActiveStreams(+1);
   Actions actions;
   {
     absl::MutexLock lock(&mu_);
@@ -189,6 +194,12 @@ upstream::StreamAction EventStreamReactor::OnUpstreamData(
                   {"task", request_.task_id()},
                   {"event_id", raw.sse_id},
                   {"error", std::string(event.status().message())}});
+        // What it was, for whoever debugs the upstream; the log layer
+        // redacts any token in it.
+        log::Log(log::Level::kDebug, "malformed upstream event data",
+                 {{"rpc", kOperation},
+                  {"task", request_.task_id()},
+                  {"data", raw.data.substr(0, kMaxLoggedData)}});
         if (!raw.sse_id.empty()) last_event_id_ = raw.sse_id;
         continue;
       }
@@ -295,6 +306,7 @@ void EventStreamReactor::RetryLocked(const absl::Status& cause,
             {"delay", absl::FormatDuration(delay)},
             {"last_event_id", last_event_id_},
             {"cause", std::string(cause.message())}});
+  observer_.OnStreamReconnect();
   actions.arm_reconnect = true;
   actions.reconnect_delay = delay;
 }
@@ -361,11 +373,35 @@ void EventStreamReactor::OnCancel() {
 }
 
 void EventStreamReactor::OnDone() {
+  absl::Status final_status;
   {
     absl::MutexLock lock(&mu_);
     grpc_done_ = true;
+    final_status = final_status_;
   }
+  observer_.OnActiveStreams(-1);
+  if (on_done_) std::move(on_done_)(this, final_status);
   Unref();
+}
+
+void EventStreamReactor::Shutdown(absl::Status status) {
+  Actions actions;
+  {
+    absl::MutexLock lock(&mu_);
+    FinishLocked(std::move(status), /*drain=*/true, actions);
+    PumpLocked(actions);
+  }
+  Execute(std::move(actions));
+}
+
+void EventStreamReactor::AddRef() {
+  absl::MutexLock lock(&mu_);
+  Ref();
+}
+
+std::string EventStreamReactor::last_event_id() {
+  absl::MutexLock lock(&mu_);
+  return last_event_id_;
 }
 
 void EventStreamReactor::OnHeartbeatAlarm(bool ok) {

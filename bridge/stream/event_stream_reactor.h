@@ -14,11 +14,13 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_set.h"
+#include "absl/functional/any_invocable.h"
 #include "absl/random/random.h"
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "bridge/client/neo_client.h"
+#include "bridge/client/upstream_observer.h"
 #include "bridge/sse/sse_parser.h"
 #include "bridge/stream/backoff.h"
 #include "neobridge/v1/agent_tasks_service.pb.h"
@@ -50,6 +52,21 @@ struct StreamOptions {
   size_t max_event_bytes = size_t{4} << 20;
 };
 
+class EventStreamReactor;
+
+// What a reactor tells its owner about.
+struct StreamHooks {
+  // Reconnects and the stream's start and end (must outlive the reactor).
+  client::UpstreamObserver* observer =
+      &client::NoopUpstreamObserver::Instance();
+  // Called once from OnDone, on a gRPC thread, without the reactor's lock:
+  // gRPC is done with the call; no reaction follows. The reactor stays
+  // alive until this returns (and until its own transfers and timers end).
+  // `status` is how the call ended (CANCELLED when the caller left).
+  absl::AnyInvocable<void(EventStreamReactor*, const absl::Status& status) &&>
+      on_done;
+};
+
 // Owns itself: created by the service for one call, deleted once gRPC has
 // called OnDone and no upstream transfer or timer still refers to it.
 //
@@ -65,10 +82,25 @@ class EventStreamReactor final
   // every reactor. Call Start() once, right after construction.
   EventStreamReactor(client::NeoClient& client,
                      v1::StreamTaskEventsRequest request,
-                     std::string access_token, StreamOptions options);
+                     std::string access_token, StreamOptions options,
+                     StreamHooks hooks = {});
 
   // Opens the upstream stream and arms the heartbeat timer.
   void Start();
+
+  // Ends the call with `status` (e.g. UNAVAILABLE at server shutdown) after
+  // writing what is queued; stops the upstream transfer. A no-op once the
+  // call is ending. Any thread; the caller must hold a reference (AddRef)
+  // or otherwise know the reactor is alive.
+  void Shutdown(absl::Status status);
+
+  // Keeps the reactor alive across a call from another thread (e.g. an
+  // owner's registry handing it to Shutdown); pair with Release.
+  void AddRef();
+  void Release() { Unref(); }
+
+  // The id of the last event delivered (or the request's last_event_id).
+  std::string last_event_id();
 
   void OnWriteDone(bool ok) override;
   void OnCancel() override;
@@ -126,6 +158,9 @@ class EventStreamReactor final
   const v1::StreamTaskEventsRequest request_;
   const std::string access_token_;
   const StreamOptions options_;
+  client::UpstreamObserver& observer_;
+  absl::AnyInvocable<void(EventStreamReactor*, const absl::Status&) &&>
+      on_done_;
 
   absl::Mutex mu_;
   int refs_ ABSL_GUARDED_BY(mu_) = 1;  // gRPC's, released in OnDone.
