@@ -9,6 +9,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")"
 
 EMULATOR_ADDR=${EMULATOR_ADDR:-127.0.0.1:8080}
 BRIDGE_ADDR=${BRIDGE_ADDR:-127.0.0.1:50051}
+METRICS_ADDR=${METRICS_ADDR:-127.0.0.1:9090}
 LOG_DIR=$(mktemp -d /tmp/neo-bridge-demo.XXXXXX)
 
 pids=()
@@ -20,15 +21,21 @@ trap cleanup EXIT INT TERM
 
 build/emulator/neo-emulator --listen "$EMULATOR_ADDR" >"$LOG_DIR/emulator.log" 2>&1 &
 pids+=($!)
+# A local demo: calls without a token of their own use alice's, which takes
+# the explicit "open" service-token policy (the default lends it to nobody).
 NEO_BRIDGE_UPSTREAM_URL="http://$EMULATOR_ADDR" \
 NEO_BRIDGE_DEFAULT_ORG=acme \
 PULUMI_ACCESS_TOKEN=pul-emulator-alice \
-  build/bridge/server/neo-bridge --listen "$BRIDGE_ADDR" >"$LOG_DIR/bridge.log" 2>&1 &
+NEO_BRIDGE_SERVICE_TOKEN_POLICY=open \
+  build/bridge/server/neo-bridge --listen "$BRIDGE_ADDR" \
+    --metrics-listen "$METRICS_ADDR" >"$LOG_DIR/bridge.log" 2>&1 &
 pids+=($!)
 
-# Wait until the bridge answers its health check.
+# Wait until the bridge is ready: its readiness check says SERVING once it
+# has reached the emulator.
 for _ in $(seq 1 100); do
-  if .tools/bin/grpcurl -plaintext "$BRIDGE_ADDR" grpc.health.v1.Health/Check >/dev/null 2>&1; then
+  if .tools/bin/grpcurl -plaintext -d '{"service": "neobridge.v1.AgentTasksService"}' \
+      "$BRIDGE_ADDR" grpc.health.v1.Health/Check 2>/dev/null | grep -q '"SERVING"'; then
     break
   fi
   for pid in "${pids[@]}"; do
@@ -41,6 +48,7 @@ cat <<MSG
 
 neo-emulator: http://$EMULATOR_ADDR   (log: $LOG_DIR/emulator.log)
 neo-bridge:   $BRIDGE_ADDR (gRPC, plaintext; default org "acme"; log: $LOG_DIR/bridge.log)
+metrics:      http://$METRICS_ADDR/metrics
 
 Call it from another shell, e.g. with the grpcurl that setup installed:
 

@@ -96,10 +96,13 @@ line=$(wait_for_line "$LOG_DIR/emulator.out" 'listening on http://' "$emulator_p
   { cat "$LOG_DIR/emulator.err" >&2; die "neo-emulator did not start"; }
 upstream_url=${line##* }
 
+# The load client sends no token: lend it the service token (loopback only).
 NEO_BRIDGE_UPSTREAM_URL=$upstream_url \
 PULUMI_ACCESS_TOKEN=pul-emulator-alice \
+NEO_BRIDGE_SERVICE_TOKEN_POLICY=open \
 NEO_BRIDGE_DEFAULT_ORG=acme \
-  "$BRIDGE" --listen 127.0.0.1:0 2>"$LOG_DIR/bridge.log" &
+  "$BRIDGE" --listen 127.0.0.1:0 --metrics-listen 127.0.0.1:0 \
+    2>"$LOG_DIR/bridge.log" &
 bridge_pid=$!
 pids+=("$bridge_pid")
 line=$(wait_for_line "$LOG_DIR/bridge.log" '"msg":"listening"' "$bridge_pid") ||

@@ -1,13 +1,16 @@
 // neo-bridge: serves AgentTasksService over gRPC in front of the Neo API.
 #include <csignal>
 #include <cstdio>
+#include <iostream>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
 #include "bridge/log/json_log.h"
+#include "bridge/security/service_token_policy.h"
 #include "bridge/server/bridge_server.h"
 #include "bridge/server/server_options.h"
 
@@ -15,9 +18,6 @@ namespace {
 
 using neobridge::log::Level;
 using neobridge::log::Log;
-
-// Time running calls get to finish after SIGTERM/SIGINT.
-constexpr absl::Duration kShutdownGrace = absl::Seconds(10);
 
 // Waits for SIGTERM or SIGINT on a dedicated thread (signals blocked in every
 // other thread), then shuts the server down.
@@ -37,6 +37,20 @@ int Serve(const neobridge::server::ServerOptions& options) {
   }
   Log(Level::kInfo, "listening",
       {{"address", (*server)->address()},
+       {"tls", options.tls.cert_file.empty()
+                   ? "off"
+                   : absl::StrCat("on, client certificates ",
+                                  neobridge::security::ClientAuthName(
+                                      options.tls.client_auth))},
+       {"metrics",
+        (*server)->metrics_port() == 0
+            ? std::string("off")
+            : absl::StrCat(options.metrics_listen.substr(
+                               0, options.metrics_listen.rfind(':')),
+                           ":", (*server)->metrics_port(), "/metrics")},
+       {"service_token_policy",
+        std::string(neobridge::security::ServiceTokenPolicyKindName(
+            options.service_token_policy.kind))},
        {"upstream", options.upstream_url},
        {"version", neobridge::server::kVersion}});
 
@@ -45,7 +59,7 @@ int Serve(const neobridge::server::ServerOptions& options) {
     sigwait(&signals, &signal);
     Log(Level::kInfo, "shutting down",
         {{"signal", signal == SIGTERM ? "SIGTERM" : "SIGINT"}});
-    (*server)->Shutdown(kShutdownGrace);
+    (*server)->Shutdown();
   });
   (*server)->Wait();
   Log(Level::kInfo, "stopped");
@@ -70,6 +84,20 @@ int main(int argc, char** argv) {
     case neobridge::server::ParsedCommandLine::Action::kVersion:
       std::printf("neo-bridge %s\n", neobridge::server::kVersion);
       return 0;
+    case neobridge::server::ParsedCommandLine::Action::kHashApiKey: {
+      std::string key;
+      std::getline(std::cin, key);
+      key = std::string(absl::StripAsciiWhitespace(key));
+      if (key.empty()) {
+        std::fputs(
+            "neo-bridge: --hash-api-key reads the key from standard input, "
+            "e.g. printf %s \"$KEY\" | neo-bridge --hash-api-key\n",
+            stderr);
+        return 2;
+      }
+      std::printf("%s\n", neobridge::security::HashApiKey(key).c_str());
+      return 0;
+    }
     case neobridge::server::ParsedCommandLine::Action::kServe:
       break;
   }

@@ -2,9 +2,12 @@
 
 #include <cstdlib>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 
 namespace neobridge::server {
@@ -80,7 +83,90 @@ absl::Status ParseBool(absl::string_view text, bool* out) {
   return absl::OkStatus();
 }
 
-std::string DurationText(absl::Duration d) { return absl::FormatDuration(d); }
+// A duration that may also be "inf" (no limit).
+absl::Status ParseDurationOrInfinite(absl::string_view text,
+                                     absl::Duration* out) {
+  if (text == "inf" || text == "infinite") {
+    *out = absl::InfiniteDuration();
+    return absl::OkStatus();
+  }
+  if (absl::Status s = ParseDurationValue(text, out); !s.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(s.message(), "; or inf for no limit"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ParseCount(absl::string_view text, int min, int max, int* out) {
+  int n = 0;
+  if (!absl::SimpleAtoi(text, &n) || n < min || n > max) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("invalid number \"", text, "\": use a whole number from ",
+                     min, " to ", max));
+  }
+  *out = n;
+  return absl::OkStatus();
+}
+
+// A byte size: a whole number with an optional KiB or MiB suffix.
+absl::Status ParseBytes(absl::string_view text, int* out) {
+  absl::string_view digits = text;
+  int64_t unit = 1;
+  if (absl::ConsumeSuffix(&digits, "MiB")) {
+    unit = 1 << 20;
+  } else if (absl::ConsumeSuffix(&digits, "KiB")) {
+    unit = 1 << 10;
+  }
+  int64_t n = 0;
+  if (!absl::SimpleAtoi(digits, &n) || n < 1024 / unit + (1024 % unit != 0) ||
+      n * unit > (int64_t{1} << 30)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("invalid size \"", text,
+                     "\": use bytes from 1024 to 1GiB, e.g. 4194304, 512KiB "
+                     "or 4MiB"));
+  }
+  *out = static_cast<int>(n * unit);
+  return absl::OkStatus();
+}
+
+std::string BytesText(int bytes) {
+  if (bytes % (1 << 20) == 0) return absl::StrCat(bytes >> 20, "MiB");
+  if (bytes % (1 << 10) == 0) return absl::StrCat(bytes >> 10, "KiB");
+  return absl::StrCat(bytes);
+}
+
+std::string DurationText(absl::Duration d) {
+  if (d == absl::InfiniteDuration()) return "inf";
+  return absl::FormatDuration(d);
+}
+
+// A Setting for a positive duration (or "inf" when `allow_infinite`).
+Setting DurationSetting(const char* flag, const char* env, const char* help,
+                        absl::Duration ServerOptions::*field,
+                        bool allow_infinite = false) {
+  return {flag,
+          env,
+          "DURATION",
+          help,
+          [field](ServerOptions& o) { return DurationText(o.*field); },
+          [field, allow_infinite](absl::string_view v, ServerOptions& o) {
+            return allow_infinite ? ParseDurationOrInfinite(v, &(o.*field))
+                                  : ParseDurationValue(v, &(o.*field));
+          }};
+}
+
+// A Setting for a whole number in [min, max] stored at `get(o)`.
+Setting CountSetting(const char* flag, const char* env, const char* help,
+                     int min, int max, int& (*get)(ServerOptions&)) {
+  return {flag,
+          env,
+          "N",
+          help,
+          [get](ServerOptions& o) { return absl::StrCat(get(o)); },
+          [get, min, max](absl::string_view v, ServerOptions& o) {
+            return ParseCount(v, min, max, &get(o));
+          }};
+}
 
 const std::vector<Setting>& Settings() {
   static const auto* settings = new std::vector<Setting>{
@@ -180,6 +266,198 @@ const std::vector<Setting>& Settings() {
          o.ca_file = std::string(v);
          return absl::OkStatus();
        }},
+      {"tls-cert-file", "NEO_BRIDGE_TLS_CERT_FILE", "PATH",
+       "PEM certificate chain of the gRPC listener; enables TLS. Re-read on "
+       "change (rotation without restart).",
+       [](ServerOptions& o) { return o.tls.cert_file; },
+       [](absl::string_view v, ServerOptions& o) {
+         o.tls.cert_file = std::string(v);
+         return absl::OkStatus();
+       }},
+      {"tls-key-file", "NEO_BRIDGE_TLS_KEY_FILE", "PATH",
+       "PEM private key of --tls-cert-file. Re-read on change.",
+       [](ServerOptions& o) { return o.tls.key_file; },
+       [](absl::string_view v, ServerOptions& o) {
+         o.tls.key_file = std::string(v);
+         return absl::OkStatus();
+       }},
+      {"tls-client-ca-file", "NEO_BRIDGE_TLS_CLIENT_CA_FILE", "PATH",
+       "PEM CAs that client certificates must chain to (mTLS); needs "
+       "--tls-client-auth. Re-read on change.",
+       [](ServerOptions& o) { return o.tls.client_ca_file; },
+       [](absl::string_view v, ServerOptions& o) {
+         o.tls.client_ca_file = std::string(v);
+         return absl::OkStatus();
+       }},
+      {"tls-client-auth", "NEO_BRIDGE_TLS_CLIENT_AUTH", "MODE",
+       "Client certificates: none; request (verified when sent); require "
+       "(callers without a valid one are refused at the handshake).",
+       [](ServerOptions& o) {
+         return std::string(security::ClientAuthName(o.tls.client_auth));
+       },
+       [](absl::string_view v, ServerOptions& o) {
+         if (!security::ParseClientAuth(v, &o.tls.client_auth)) {
+           return absl::InvalidArgumentError(absl::StrCat(
+               "invalid mode \"", v, "\": use none, request or require"));
+         }
+         return absl::OkStatus();
+       }},
+      {"tls-refresh-interval", "NEO_BRIDGE_TLS_REFRESH_INTERVAL", "DURATION",
+       "How often the TLS files are checked for rotation.",
+       [](ServerOptions& o) { return DurationText(o.tls.refresh_interval); },
+       [](absl::string_view v, ServerOptions& o) {
+         return ParseDurationValue(v, &o.tls.refresh_interval);
+       }},
+      {"service-token-policy", "NEO_BRIDGE_SERVICE_TOKEN_POLICY", "POLICY",
+       "Who may use the service token when a call brings no `authorization` "
+       "metadata: disabled; mtls (client certificates in "
+       "--service-token-mtls-allow); api-keys (an `x-api-key` from "
+       "--api-keys-file); open (anyone who can reach the port). Callers with "
+       "their own token are served under every policy.",
+       [](ServerOptions& o) {
+         return std::string(
+             security::ServiceTokenPolicyKindName(o.service_token_policy.kind));
+       },
+       [](absl::string_view v, ServerOptions& o) {
+         if (!security::ParseServiceTokenPolicyKind(
+                 v, &o.service_token_policy.kind)) {
+           return absl::InvalidArgumentError(
+               absl::StrCat("invalid policy \"", v,
+                            "\": use disabled, mtls, api-keys or open"));
+         }
+         return absl::OkStatus();
+       }},
+      {"service-token-mtls-allow", "NEO_BRIDGE_SERVICE_TOKEN_MTLS_ALLOW",
+       "LIST",
+       "Comma-separated client certificate identities (SAN or subject; a "
+       "trailing * matches a prefix) allowed the service token under "
+       "--service-token-policy=mtls.",
+       [](ServerOptions& o) {
+         return absl::StrJoin(o.service_token_policy.mtls_allow, ",");
+       },
+       [](absl::string_view v, ServerOptions& o) {
+         o.service_token_policy.mtls_allow.clear();
+         for (absl::string_view item : absl::StrSplit(v, ',')) {
+           item = absl::StripAsciiWhitespace(item);
+           if (!item.empty()) {
+             o.service_token_policy.mtls_allow.emplace_back(item);
+           }
+         }
+         return absl::OkStatus();
+       }},
+      {"api-keys-file", "NEO_BRIDGE_API_KEYS_FILE", "PATH",
+       "Bridge API keys for --service-token-policy=api-keys: lines \"NAME "
+       "sha256:HEX\" (make one with --hash-api-key). Re-read on change.",
+       [](ServerOptions& o) { return o.service_token_policy.api_keys_file; },
+       [](absl::string_view v, ServerOptions& o) {
+         o.service_token_policy.api_keys_file = std::string(v);
+         return absl::OkStatus();
+       }},
+      {"metrics-listen", "NEO_BRIDGE_METRICS_LISTEN", "HOST:PORT",
+       "Where Prometheus metrics are served (GET /metrics); off disables.",
+       [](ServerOptions& o) {
+         return o.metrics_listen.empty() ? std::string("off")
+                                         : o.metrics_listen;
+       },
+       [](absl::string_view v, ServerOptions& o) {
+         if (v == "off") {
+           o.metrics_listen.clear();
+           return absl::OkStatus();
+         }
+         if (absl::Status s = ParseHostPort(v); !s.ok()) {
+           return absl::InvalidArgumentError(
+               absl::StrCat(s.message(), "; or off"));
+         }
+         o.metrics_listen = std::string(v);
+         return absl::OkStatus();
+       }},
+      DurationSetting("upstream-probe-interval",
+                      "NEO_BRIDGE_UPSTREAM_PROBE_INTERVAL",
+                      "How often readiness probes the upstream (health of "
+                      "neobridge.v1.AgentTasksService).",
+                      &ServerOptions::upstream_probe_interval),
+      DurationSetting("upstream-probe-timeout",
+                      "NEO_BRIDGE_UPSTREAM_PROBE_TIMEOUT",
+                      "How long one readiness probe waits for the upstream.",
+                      &ServerOptions::upstream_probe_timeout),
+      CountSetting(
+          "upstream-retry-attempts", "NEO_BRIDGE_UPSTREAM_RETRY_ATTEMPTS",
+          "Upstream GETs are tried at most this many times on "
+          "connection errors, 429, 502, 503 and 504 (1 = never "
+          "retried). POST and PATCH are never re-sent.",
+          1, 10,
+          [](ServerOptions& o) -> int& { return o.upstream_retry_attempts; }),
+      DurationSetting("shutdown-drain-window",
+                      "NEO_BRIDGE_SHUTDOWN_DRAIN_WINDOW",
+                      "After SIGTERM, open streams run on this long, then end "
+                      "with UNAVAILABLE so callers resume elsewhere.",
+                      &ServerOptions::shutdown_drain_window),
+      DurationSetting("shutdown-timeout", "NEO_BRIDGE_SHUTDOWN_TIMEOUT",
+                      "After SIGTERM, everything is over within this (keep "
+                      "it below the pod's terminationGracePeriodSeconds).",
+                      &ServerOptions::shutdown_timeout),
+      DurationSetting("keepalive-time", "NEO_BRIDGE_KEEPALIVE_TIME",
+                      "The server pings an idle connection after this long.",
+                      &ServerOptions::keepalive_time),
+      DurationSetting("keepalive-timeout", "NEO_BRIDGE_KEEPALIVE_TIMEOUT",
+                      "A connection whose ping is unanswered this long is "
+                      "closed.",
+                      &ServerOptions::keepalive_timeout),
+      DurationSetting("keepalive-min-client-interval",
+                      "NEO_BRIDGE_KEEPALIVE_MIN_CLIENT_INTERVAL",
+                      "Shortest client ping interval accepted (clients "
+                      "pinging more often are sent GOAWAY).",
+                      &ServerOptions::keepalive_min_client_interval),
+      DurationSetting("max-connection-age", "NEO_BRIDGE_MAX_CONNECTION_AGE",
+                      "Connections older than this are asked to reconnect "
+                      "(GOAWAY), spreading callers over new replicas; inf "
+                      "keeps them.",
+                      &ServerOptions::max_connection_age,
+                      /*allow_infinite=*/true),
+      DurationSetting("max-connection-age-grace",
+                      "NEO_BRIDGE_MAX_CONNECTION_AGE_GRACE",
+                      "Time calls on an aged connection get to finish; "
+                      "streams still open then end with UNAVAILABLE.",
+                      &ServerOptions::max_connection_age_grace,
+                      /*allow_infinite=*/true),
+      DurationSetting("max-connection-idle", "NEO_BRIDGE_MAX_CONNECTION_IDLE",
+                      "Connections without calls for this long are closed; "
+                      "inf keeps them.",
+                      &ServerOptions::max_connection_idle,
+                      /*allow_infinite=*/true),
+      {"max-recv-message-size", "NEO_BRIDGE_MAX_RECV_MESSAGE_SIZE", "BYTES",
+       "Largest request message accepted.",
+       [](ServerOptions& o) { return BytesText(o.max_recv_message_bytes); },
+       [](absl::string_view v, ServerOptions& o) {
+         return ParseBytes(v, &o.max_recv_message_bytes);
+       }},
+      {"max-send-message-size", "NEO_BRIDGE_MAX_SEND_MESSAGE_SIZE", "BYTES",
+       "Largest response message sent.",
+       [](ServerOptions& o) { return BytesText(o.max_send_message_bytes); },
+       [](absl::string_view v, ServerOptions& o) {
+         return ParseBytes(v, &o.max_send_message_bytes);
+       }},
+      CountSetting(
+          "max-streams", "NEO_BRIDGE_MAX_STREAMS",
+          "Open StreamTaskEvents calls, across all callers; more "
+          "are refused with RESOURCE_EXHAUSTED.",
+          1, 1000000,
+          [](ServerOptions& o) -> int& { return o.limits.max_streams; }),
+      CountSetting("max-streams-per-caller",
+                   "NEO_BRIDGE_MAX_STREAMS_PER_CALLER",
+                   "Open StreamTaskEvents calls of one caller (one Pulumi "
+                   "token, API key or client identity).",
+                   1, 1000000,
+                   [](ServerOptions& o) -> int& {
+                     return o.limits.max_streams_per_caller;
+                   }),
+      CountSetting("max-inflight-upstream", "NEO_BRIDGE_MAX_INFLIGHT_UPSTREAM",
+                   "Unary upstream requests in flight; more calls are "
+                   "refused with RESOURCE_EXHAUSTED.",
+                   1, 1000000,
+                   [](ServerOptions& o) -> int& {
+                     return o.limits.max_inflight_upstream;
+                   }),
       {"reflection", "NEO_BRIDGE_REFLECTION", "BOOL",
        "Serve gRPC server reflection.",
        [](ServerOptions& o) {
@@ -242,6 +520,10 @@ absl::StatusOr<ParsedCommandLine> ParseCommandLine(
       parsed.action = ParsedCommandLine::Action::kVersion;
       return parsed;
     }
+    if (arg == "--hash-api-key") {
+      parsed.action = ParsedCommandLine::Action::kHashApiKey;
+      return parsed;
+    }
     if (!absl::ConsumePrefix(&arg, "--")) {
       return absl::InvalidArgumentError(
           absl::StrCat("unexpected argument \"", arg,
@@ -270,6 +552,14 @@ absl::StatusOr<ParsedCommandLine> ParseCommandLine(
           absl::StrCat("--", name, ": ", s.message()));
     }
   }
+  if (options.shutdown_drain_window >= options.shutdown_timeout) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--shutdown-drain-window (",
+                     DurationText(options.shutdown_drain_window),
+                     ") must be shorter than --shutdown-timeout (",
+                     DurationText(options.shutdown_timeout),
+                     "): streams need time to end after the window"));
+  }
   return parsed;
 }
 
@@ -293,7 +583,10 @@ std::string HelpText() {
       "  PULUMI_ACCESS_TOKEN\n"
       "      The service's Pulumi access token, used for calls that bring no\n"
       "      `authorization` metadata (--token-file wins when both are set).\n"
-      "\n  --help     Print this text.\n  --version  Print the version.\n");
+      "\n  --help          Print this text.\n"
+      "  --version       Print the version.\n"
+      "  --hash-api-key  Read an API key from standard input and print the\n"
+      "                  line to put in --api-keys-file (NAME sha256:HEX).\n");
   return text;
 }
 

@@ -11,6 +11,9 @@
 #include "absl/time/time.h"
 #include "absl/types/optional.h"
 #include "bridge/log/json_log.h"
+#include "bridge/security/server_credentials.h"
+#include "bridge/security/service_token_policy.h"
+#include "bridge/service/call_limits.h"
 #include "bridge/stream/event_stream_reactor.h"
 
 namespace neobridge::server {
@@ -41,11 +44,43 @@ struct ServerOptions {
   // gRPC server reflection.
   bool reflection = true;
   log::Level log_level = log::Level::kInfo;
+
+  // TLS (and mTLS) on the gRPC listener; plaintext when no certificate.
+  security::ListenerTlsOptions tls;
+  // Who may use the service token; disabled unless chosen.
+  security::ServiceTokenPolicyOptions service_token_policy;
+
+  // Prometheus metrics at http://<metrics_listen>/metrics; empty = off.
+  std::string metrics_listen = "0.0.0.0:9090";
+
+  // Readiness: how often, and how patiently, the upstream is probed.
+  absl::Duration upstream_probe_interval = absl::Seconds(10);
+  absl::Duration upstream_probe_timeout = absl::Seconds(3);
+  // Upstream GETs are tried at most this many times (1 = no retries).
+  int upstream_retry_attempts = 4;
+
+  // Shutdown: open streams run on for the drain window, then end with
+  // UNAVAILABLE; everything is over within the shutdown timeout.
+  absl::Duration shutdown_drain_window = absl::Seconds(5);
+  absl::Duration shutdown_timeout = absl::Seconds(25);
+
+  // HTTP/2 keepalive and connection lifetime (infinite = off).
+  absl::Duration keepalive_time = absl::Seconds(60);
+  absl::Duration keepalive_timeout = absl::Seconds(20);
+  absl::Duration keepalive_min_client_interval = absl::Seconds(10);
+  absl::Duration max_connection_age = absl::Minutes(30);
+  absl::Duration max_connection_age_grace = absl::Minutes(5);
+  absl::Duration max_connection_idle = absl::InfiniteDuration();
+  // Largest message accepted from and sent to a caller.
+  int max_recv_message_bytes = 4 << 20;
+  int max_send_message_bytes = 32 << 20;
+  // Concurrent streams and in-flight upstream requests.
+  service::CallLimitsOptions limits;
 };
 
 // What the command line asked for.
 struct ParsedCommandLine {
-  enum class Action { kServe, kHelp, kVersion };
+  enum class Action { kServe, kHelp, kVersion, kHashApiKey };
   Action action = Action::kServe;
   ServerOptions options;
 };

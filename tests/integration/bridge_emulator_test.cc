@@ -73,6 +73,9 @@ class BridgeEmulatorTest : public ::testing::Test {
     options.upstream_url = upstream_url;
     options.default_org = "acme";
     options.access_token = kAliceToken;
+    // The suite calls without metadata: lend it the service token.
+    options.service_token_policy.kind = security::ServiceTokenPolicyKind::kOpen;
+    options.metrics_listen = "";  // Off: not under test here.
     options.connect_timeout = absl::Seconds(2);
     auto bridge = server::BridgeServer::Start(options);
     ASSERT_TRUE(bridge.ok()) << bridge.status();

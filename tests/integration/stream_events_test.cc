@@ -52,6 +52,9 @@ class StreamEventsTest : public ::testing::Test {
     options.upstream_url = emulator_->base_url();
     options.default_org = "acme";
     options.access_token = "pul-emulator-alice";
+    // The suite calls without metadata: lend it the service token.
+    options.service_token_policy.kind = security::ServiceTokenPolicyKind::kOpen;
+    options.metrics_listen = "";  // Off: not under test here.
     options.stream.heartbeat_interval = absl::Milliseconds(200);
     options.stream.backoff.initial = absl::Milliseconds(10);
     options.stream.backoff.max = absl::Milliseconds(100);

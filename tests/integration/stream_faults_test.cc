@@ -42,6 +42,9 @@ class StreamFaultsTest : public ::testing::Test {
     options.upstream_url = emulator_->base_url();
     options.default_org = "acme";
     options.access_token = "pul-emulator-alice";
+    // The suite calls without metadata: lend it the service token.
+    options.service_token_policy.kind = security::ServiceTokenPolicyKind::kOpen;
+    options.metrics_listen = "";  // Off: not under test here.
     options.stream.upstream_idle_timeout = absl::Milliseconds(300);
     options.stream.backoff.initial = absl::Milliseconds(1);
     options.stream.backoff.max = absl::Milliseconds(20);
