@@ -15,11 +15,10 @@
 #include "absl/time/clock.h"
 #include "bridge/security/service_token_policy.h"
 #include "emulator/emulator.h"
-#include "google/rpc/error_details.pb.h"
-#include "google/rpc/status.pb.h"
 #include "neobridge/v1/agent_tasks_service.grpc.pb.h"
 #include "nlohmann/json.hpp"
 #include "tests/support/child_process.h"
+#include "tests/support/rpc_status.h"
 #include "tests/support/stream_reader.h"
 #include "tests/support/test_certs.h"
 
@@ -30,6 +29,7 @@ namespace v1 = ::neobridge::v1;
 
 using ::neobridge::test_support::ChildOptions;
 using ::neobridge::test_support::ChildProcess;
+using ::neobridge::test_support::ErrorReason;
 using ::neobridge::test_support::StreamReader;
 using ::testing::HasSubstr;
 using ::testing::Not;
@@ -45,16 +45,6 @@ std::unique_ptr<ChildProcess> RunBridge(std::vector<std::string> args,
                                     .stdin_text = std::move(stdin_text)});
   EXPECT_TRUE(child.ok()) << child.status();
   return child.ok() ? *std::move(child) : nullptr;
-}
-
-std::string Reason(const grpc::Status& status) {
-  google::rpc::Status details;
-  if (!details.ParseFromString(status.error_details())) return "";
-  for (const auto& any : details.details()) {
-    google::rpc::ErrorInfo info;
-    if (any.UnpackTo(&info)) return info.reason();
-  }
-  return "";
 }
 
 TEST(NeoBridgeCommandLineTest, VersionAndHelp) {
@@ -164,7 +154,7 @@ TEST_F(NeoBridgeProcessTest,
     grpc::Status end = stream->WaitForEnd();
     EXPECT_EQ(end.error_code(), grpc::StatusCode::UNAVAILABLE)
         << end.error_message();
-    EXPECT_EQ(Reason(end), "SHUTTING_DOWN");
+    EXPECT_EQ(ErrorReason(end), "SHUTTING_DOWN");
   }
   EXPECT_EQ(bridge_->WaitForExit(absl::Seconds(10)), 0) << bridge_->Stderr();
   // Soon after the drain window (well before the shutdown timeout).

@@ -22,10 +22,9 @@
 #include "bridge/server/bridge_server.h"
 #include "bridge/status/error_details.h"
 #include "emulator/emulator.h"
-#include "google/rpc/error_details.pb.h"
-#include "google/rpc/status.pb.h"
 #include "neobridge/v1/agent_tasks_service.grpc.pb.h"
 #include "tests/support/health_check.h"
+#include "tests/support/rpc_status.h"
 #include "tests/support/stream_reader.h"
 #include "tests/support/test_certs.h"
 
@@ -36,6 +35,7 @@ namespace v1 = ::neobridge::v1;
 
 using ::neobridge::metrics::testing::SampleValue;
 using ::neobridge::test_support::CheckHealth;
+using ::neobridge::test_support::ErrorReason;
 using ::neobridge::test_support::Serving;
 using ::neobridge::test_support::StreamReader;
 using ::testing::HasSubstr;
@@ -54,17 +54,6 @@ bool Eventually(const std::function<bool()>& condition,
     absl::SleepFor(absl::Milliseconds(20));
   }
   return condition();
-}
-
-// The ErrorInfo reason of a failed call, or "".
-std::string Reason(const grpc::Status& status) {
-  google::rpc::Status details;
-  if (!details.ParseFromString(status.error_details())) return "";
-  for (const auto& any : details.details()) {
-    google::rpc::ErrorInfo info;
-    if (any.UnpackTo(&info)) return info.reason();
-  }
-  return "";
 }
 
 size_t AppendBody(char* data, size_t size, size_t n, void* out) {
@@ -222,7 +211,7 @@ TEST_F(ServerOperationsTest, ShutdownDrainsThenEndsStreamsWithUnavailable) {
   EXPECT_EQ(*CheckHealth(channel_, kService), Serving::kNotServing);
   grpc::Status refused = GetTask(task_id);
   EXPECT_EQ(refused.error_code(), grpc::StatusCode::UNAVAILABLE);
-  EXPECT_EQ(Reason(refused), "SHUTTING_DOWN");
+  EXPECT_EQ(ErrorReason(refused), "SHUTTING_DOWN");
   EXPECT_THAT(refused.error_message(), HasSubstr("shutting down"));
   EXPECT_FALSE(stopped.HasBeenNotified());
 
@@ -230,7 +219,7 @@ TEST_F(ServerOperationsTest, ShutdownDrainsThenEndsStreamsWithUnavailable) {
   grpc::Status end = stream.WaitForEnd();
   EXPECT_EQ(end.error_code(), grpc::StatusCode::UNAVAILABLE)
       << end.error_message();
-  EXPECT_EQ(Reason(end), "SHUTTING_DOWN");
+  EXPECT_EQ(ErrorReason(end), "SHUTTING_DOWN");
   EXPECT_THAT(
       end.error_message(),
       HasSubstr(absl::StrCat("last_event_id \"", stream.ids().back(), "\"")));
@@ -392,7 +381,7 @@ TEST_F(ServerOperationsTest, LimitsAnswerResourceExhausted) {
   StreamReader second(*stub_, StreamRequest(task_id));
   grpc::Status refused = second.WaitForEnd();
   EXPECT_EQ(refused.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
-  EXPECT_EQ(Reason(refused), "LIMIT_EXCEEDED");
+  EXPECT_EQ(ErrorReason(refused), "LIMIT_EXCEEDED");
   EXPECT_THAT(refused.error_message(), HasSubstr("--max-streams-per-caller"));
   // Another caller (its own token, its own task) still gets a stream.
   v1::CreateTaskRequest create;
@@ -440,7 +429,7 @@ TEST_F(ServerOperationsTest, ServiceTokenIsNotLentByDefault) {
   StartBridge();
   grpc::Status anonymous = ListTasks();
   EXPECT_EQ(anonymous.error_code(), grpc::StatusCode::UNAUTHENTICATED);
-  EXPECT_EQ(Reason(anonymous), "SERVICE_TOKEN_DENIED");
+  EXPECT_EQ(ErrorReason(anonymous), "SERVICE_TOKEN_DENIED");
   EXPECT_THAT(anonymous.error_message(), HasSubstr("authorization"));
   // Callers with their own token pass.
   EXPECT_TRUE(
@@ -511,7 +500,7 @@ TEST_F(MtlsOperationsTest, OtherIdentitiesAreDenied) {
   StartBridge(Client("spiffe://acme/ns/dev/sa/laptop"));
   grpc::Status denied = ListTasks();
   EXPECT_EQ(denied.error_code(), grpc::StatusCode::PERMISSION_DENIED);
-  EXPECT_EQ(Reason(denied), "SERVICE_TOKEN_DENIED");
+  EXPECT_EQ(ErrorReason(denied), "SERVICE_TOKEN_DENIED");
   EXPECT_THAT(denied.error_message(), HasSubstr("--service-token-mtls-allow"));
   // With its own token the same caller passes.
   EXPECT_TRUE(
