@@ -1,4 +1,6 @@
 // neo-bridge: serves AgentTasksService over gRPC in front of the Neo API.
+#include <grpc/support/log.h>
+
 #include <csignal>
 #include <cstdio>
 #include <iostream>
@@ -18,6 +20,21 @@ namespace {
 
 using neobridge::log::Level;
 using neobridge::log::Log;
+
+// gRPC's own log lines (e.g. a client's failed TLS handshake) become JSON
+// lines like ours, redacted like ours. They describe a peer's trouble more
+// often than the server's, so gRPC errors are logged as warnings.
+void LogFromGrpc(gpr_log_func_args* args) {
+  Level level = Level::kDebug;
+  if (args->severity == GPR_LOG_SEVERITY_ERROR) {
+    level = Level::kWarn;
+  } else if (args->severity == GPR_LOG_SEVERITY_INFO) {
+    level = Level::kInfo;
+  }
+  Log(level, "grpc",
+      {{"detail", args->message},
+       {"source", absl::StrCat(args->file, ":", args->line)}});
+}
 
 // Waits for SIGTERM or SIGINT on a dedicated thread (signals blocked in every
 // other thread), then shuts the server down.
@@ -102,5 +119,6 @@ int main(int argc, char** argv) {
       break;
   }
   neobridge::log::SetMinLevel(parsed->options.log_level);
+  gpr_set_log_function(LogFromGrpc);
   return Serve(parsed->options);
 }
