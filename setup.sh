@@ -19,10 +19,12 @@ GRPCURL_VERSION=v1.9.4
 say() { printf 'setup: %s\n' "$*"; }
 
 with_grpcurl=0
+with_clients=0
 for arg in "$@"; do
   case "$arg" in
     --with-grpcurl) with_grpcurl=1 ;;
-    *) say "unknown argument $arg (known: --with-grpcurl)"; exit 2 ;;
+    --with-clients) with_clients=1 ;;
+    *) say "unknown argument $arg (known: --with-grpcurl, --with-clients)"; exit 2 ;;
   esac
 done
 
@@ -37,13 +39,29 @@ for pkg in "${APT_PACKAGES[@]}"; do
   fi
 done
 if ! command -v npm >/dev/null 2>&1; then missing+=(nodejs npm); fi
-if [ "$with_grpcurl" = 1 ] && ! command -v go >/dev/null 2>&1; then missing+=(golang-go); fi
+if { [ "$with_grpcurl" = 1 ] || [ "$with_clients" = 1 ]; } && ! command -v go >/dev/null 2>&1; then
+  missing+=(golang-go)
+fi
+# The client examples' toolchains (client_examples/*/build.sh fetch the
+# pinned libraries themselves).
+if [ "$with_clients" = 1 ]; then
+  python3 -c 'import ensurepip, venv' 2>/dev/null || missing+=(python3-venv)
+  command -v java >/dev/null 2>&1 || missing+=(default-jdk-headless)
+  command -v mvn >/dev/null 2>&1 || missing+=(maven)
+fi
 if [ "${#missing[@]}" -gt 0 ]; then
   say "installing Debian packages: ${missing[*]}"
   sudo_if_needed apt-get update -qq
   sudo_if_needed env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
 else
   say "Debian packages present"
+fi
+
+if [ "$with_clients" = 1 ] && command -v go >/dev/null 2>&1; then
+  go_minor=$(go env GOVERSION | sed -n 's/^go1\.\([0-9]*\).*/\1/p')
+  if [ "${go_minor:-0}" -lt 26 ]; then
+    say "warning: $(go env GOVERSION) is older than the Go client example needs (go1.26+; install it from go.dev)"
+  fi
 fi
 
 # buf (lint, format) and the google/rpc protos, pinned in protos/package-lock.json.

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Sets up, builds, and runs the whole test suite with ctest: unit, service,
-# integration, lint and (bounded) fuzz tests. CI runs exactly this.
+# integration, clients, lint and (bounded) fuzz tests. CI runs exactly this.
 # Extra arguments go to ctest, e.g. ./test.sh -L unit.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
-./setup.sh
+./setup.sh --with-clients
 ./build.sh
+# The Python, Go, Node and Java client examples, with their own tooling.
+client_examples/build_all.sh
 # The libFuzzer targets need clang: a second, small build of just those.
 FUZZ_DIR=${FUZZ_DIR:-build-fuzz}
 if [ ! -f "$FUZZ_DIR/build.ninja" ]; then
