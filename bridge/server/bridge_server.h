@@ -24,8 +24,9 @@
 
 namespace neobridge::server {
 
-// The neo-bridge version, also sent in the upstream User-Agent.
-inline constexpr char kVersion[] = "0.2.0";
+// The neo-bridge version (CMake's project version), also sent in the
+// upstream User-Agent.
+inline constexpr char kVersion[] = NEOBRIDGE_VERSION;
 
 // The health-check service names: "" is the server (liveness: SERVING
 // until shutdown begins); kReadinessService is SERVING only while the
