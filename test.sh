@@ -4,7 +4,7 @@
 # Extra arguments go to ctest, e.g. ./test.sh -L unit.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
-./setup.sh --with-clients
+./setup.sh --with-test-tools
 ./build.sh
 # The Python, Go, Node and Java client examples, with their own tooling.
 client_examples/build_all.sh
