@@ -143,26 +143,50 @@ absl::StatusOr<std::unique_ptr<BridgeServer>> BridgeServer::Start(
     server->metrics_endpoint_ = *std::move(endpoint);
   }
 
+  if (!options.health_listen.empty()) {
+    // gRPC adds its default health service to a server without services.
+    grpc::ServerBuilder health_builder;
+    int health_port = 0;
+    health_builder.AddListeningPort(
+        options.health_listen, grpc::InsecureServerCredentials(), &health_port);
+    health_builder.SetSyncServerOption(
+        grpc::ServerBuilder::SyncServerOption::CQ_TIMEOUT_MSEC, 200);
+    server->health_server_ = health_builder.BuildAndStart();
+    if (server->health_server_ == nullptr || health_port == 0) {
+      server->health_server_.reset();
+      return absl::UnavailableError(absl::StrCat(
+          "--health-listen: cannot listen on ", options.health_listen,
+          " (address in use, or not an address of this host?)"));
+    }
+    server->health_port_ = health_port;
+  }
+
   // Health: the server is live; the service is ready once the upstream
   // answers.
-  grpc::HealthCheckServiceInterface* health =
-      server->server_->GetHealthCheckService();
-  health->SetServingStatus("", true);
-  health->SetServingStatus(kReadinessService, false);
+  server->SetServing("", true);
+  server->SetServing(kReadinessService, false);
+  BridgeServer* self = server.get();
   server->probe_ = std::make_unique<UpstreamProbe>(
       *server->transport_,
       UpstreamProbeOptions{.url = absl::StrCat(options.upstream_url, "/"),
                            .user_agent = user_agent,
                            .interval = options.upstream_probe_interval,
                            .timeout = options.upstream_probe_timeout},
-      [health](bool reachable, const std::string& detail) {
-        health->SetServingStatus(kReadinessService, reachable);
+      [self](bool reachable, const std::string& detail) {
+        self->SetServing(kReadinessService, reachable);
         log::Log(reachable ? log::Level::kInfo : log::Level::kWarn,
                  reachable ? "upstream reachable: ready"
                            : "upstream unreachable: not ready",
                  {{"detail", detail}});
       });
   return server;
+}
+
+void BridgeServer::SetServing(const std::string& service, bool serving) {
+  server_->GetHealthCheckService()->SetServingStatus(service, serving);
+  if (health_server_ != nullptr) {
+    health_server_->GetHealthCheckService()->SetServingStatus(service, serving);
+  }
 }
 
 int BridgeServer::metrics_port() const {
@@ -181,6 +205,9 @@ void BridgeServer::ShutdownWithin(absl::Duration drain_window,
   const absl::Time deadline = absl::Now() + timeout;
   // Not ready, not live: load balancers and probes move callers away.
   server_->GetHealthCheckService()->Shutdown();
+  if (health_server_ != nullptr) {
+    health_server_->GetHealthCheckService()->Shutdown();
+  }
   service_->StartDraining();
   probe_.reset();
   log::Log(log::Level::kInfo, "draining",
@@ -203,9 +230,15 @@ void BridgeServer::ShutdownWithin(absl::Duration drain_window,
     log::Log(log::Level::kWarn, "shutdown timeout: cancelling running calls");
   }
   server_->Shutdown(std::chrono::system_clock::now());
+  if (health_server_ != nullptr) {
+    health_server_->Shutdown(std::chrono::system_clock::now());
+  }
 }
 
-void BridgeServer::Wait() { server_->Wait(); }
+void BridgeServer::Wait() {
+  server_->Wait();
+  if (health_server_ != nullptr) health_server_->Wait();
+}
 
 BridgeServer::~BridgeServer() {
   if (server_ != nullptr) {

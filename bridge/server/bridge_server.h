@@ -59,11 +59,15 @@ class BridgeServer {
   int port() const { return port_; }
   // The metrics port; 0 when metrics are off.
   int metrics_port() const;
+  // The plaintext health-only port; 0 when --health-listen is off.
+  int health_port() const { return health_port_; }
 
  private:
   explicit BridgeServer(const ServerOptions& options) : options_(options) {}
 
   void ShutdownWithin(absl::Duration drain_window, absl::Duration timeout);
+  // Sets a health status on the main server and the health-only one.
+  void SetServing(const std::string& service, bool serving);
 
   const ServerOptions options_;
   // Destroyed in reverse order: server first, then what it calls into.
@@ -74,6 +78,9 @@ class BridgeServer {
   std::unique_ptr<security::ServiceTokenPolicy> policy_;
   std::unique_ptr<service::AgentTasksService> service_;
   std::unique_ptr<grpc::Server> server_;
+  // Serves only grpc.health.v1, in plaintext (--health-listen).
+  std::unique_ptr<grpc::Server> health_server_;
+  int health_port_ = 0;
   std::unique_ptr<metrics::MetricsEndpoint> metrics_endpoint_;
   std::unique_ptr<UpstreamProbe> probe_;
   std::string address_;

@@ -65,6 +65,12 @@ int Serve(const neobridge::server::ServerOptions& options) {
             : absl::StrCat(options.metrics_listen.substr(
                                0, options.metrics_listen.rfind(':')),
                            ":", (*server)->metrics_port(), "/metrics")},
+       {"health",
+        (*server)->health_port() == 0
+            ? std::string("off")
+            : absl::StrCat(options.health_listen.substr(
+                               0, options.health_listen.rfind(':')),
+                           ":", (*server)->health_port(), " (plaintext)")},
        {"service_token_policy",
         std::string(neobridge::security::ServiceTokenPolicyKindName(
             options.service_token_policy.kind))},

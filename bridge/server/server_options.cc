@@ -371,6 +371,24 @@ const std::vector<Setting>& Settings() {
          o.metrics_listen = std::string(v);
          return absl::OkStatus();
        }},
+      {"health-listen", "NEO_BRIDGE_HEALTH_LISTEN", "HOST:PORT",
+       "Also serve grpc.health.v1 (only) in plaintext here, for probes that "
+       "cannot speak TLS (the kubelet's gRPC probe); off disables.",
+       [](ServerOptions& o) {
+         return o.health_listen.empty() ? std::string("off") : o.health_listen;
+       },
+       [](absl::string_view v, ServerOptions& o) {
+         if (v == "off") {
+           o.health_listen.clear();
+           return absl::OkStatus();
+         }
+         if (absl::Status s = ParseHostPort(v); !s.ok()) {
+           return absl::InvalidArgumentError(
+               absl::StrCat(s.message(), "; or off"));
+         }
+         o.health_listen = std::string(v);
+         return absl::OkStatus();
+       }},
       DurationSetting("upstream-probe-interval",
                       "NEO_BRIDGE_UPSTREAM_PROBE_INTERVAL",
                       "How often readiness probes the upstream (health of "

@@ -52,6 +52,9 @@ struct ServerOptions {
 
   // Prometheus metrics at http://<metrics_listen>/metrics; empty = off.
   std::string metrics_listen = "0.0.0.0:9090";
+  // A second, plaintext listener serving only grpc.health.v1 (for probes
+  // that cannot speak TLS, like the kubelet's); empty = off.
+  std::string health_listen;
 
   // Readiness: how often, and how patiently, the upstream is probed.
   absl::Duration upstream_probe_interval = absl::Seconds(10);

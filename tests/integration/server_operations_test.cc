@@ -520,6 +520,27 @@ TEST_F(MtlsOperationsTest, UntrustedServerCertificateFailsTheHandshake) {
   EXPECT_EQ(ListTasks().error_code(), grpc::StatusCode::UNAVAILABLE);
 }
 
+TEST_F(MtlsOperationsTest, APlaintextHealthPortServesProbesOnly) {
+  options_.health_listen = "127.0.0.1:0";
+  StartBridge(Client("spiffe://acme/ns/ci/sa/deployer"));
+  ASSERT_GT(bridge_->health_port(), 0);
+  auto health =
+      grpc::CreateChannel(absl::StrCat("127.0.0.1:", bridge_->health_port()),
+                          grpc::InsecureChannelCredentials());
+  EXPECT_EQ(*CheckHealth(health, ""), Serving::kServing);
+  EXPECT_TRUE(Eventually([&] {
+    return CheckHealth(health, kService).value_or(Serving::kUnknown) ==
+           Serving::kServing;
+  }));
+  // Health only: the API is not served there.
+  auto stub = v1::AgentTasksService::NewStub(health);
+  v1::ListTasksRequest request;
+  v1::ListTasksResponse response;
+  grpc::ClientContext context;
+  EXPECT_EQ(stub->ListTasks(&context, request, &response).error_code(),
+            grpc::StatusCode::UNIMPLEMENTED);
+}
+
 TEST_F(MtlsOperationsTest, PlaintextClientsCannotConnect) {
   StartBridge(grpc::InsecureChannelCredentials());
   EXPECT_EQ(ListTasks().error_code(), grpc::StatusCode::UNAVAILABLE);
