@@ -31,11 +31,11 @@ NEO_BRIDGE_SERVICE_TOKEN_POLICY=open \
     --metrics-listen "$METRICS_ADDR" >"$LOG_DIR/bridge.log" 2>&1 &
 pids+=($!)
 
-# Wait until the bridge is ready: its readiness check says SERVING once it
-# has reached the emulator.
+# Wait until the bridge is ready: it logs when its readiness probe first
+# reaches the emulator. (grpcurl cannot call grpc.health.v1 by reflection:
+# gRPC C++ serves the health service without its descriptor.)
 for _ in $(seq 1 100); do
-  if .tools/bin/grpcurl -plaintext -d '{"service": "neobridge.v1.AgentTasksService"}' \
-      "$BRIDGE_ADDR" grpc.health.v1.Health/Check 2>/dev/null | grep -q '"SERVING"'; then
+  if grep -q '"msg":"upstream reachable: ready"' "$LOG_DIR/bridge.log" 2>/dev/null; then
     break
   fi
   for pid in "${pids[@]}"; do

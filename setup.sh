@@ -50,6 +50,8 @@ if [ "$with_test_tools" = 1 ]; then
   python3 -c 'import ensurepip, venv' 2>/dev/null || missing+=(python3-venv)
   command -v java >/dev/null 2>&1 || missing+=(default-jdk-headless)
   command -v mvn >/dev/null 2>&1 || missing+=(maven)
+  # The daemonless container image build (image/build_image.sh).
+  command -v debootstrap >/dev/null 2>&1 || missing+=(debootstrap)
 fi
 if [ "${#missing[@]}" -gt 0 ]; then
   say "installing Debian packages: ${missing[*]}"
