@@ -97,11 +97,13 @@ line=$(wait_for_line "$LOG_DIR/emulator.out" 'listening on http://' "$emulator_p
 upstream_url=${line##* }
 
 # The load client sends no token: lend it the service token (loopback only).
+# It stands for many callers, so the per-caller stream limit is lifted.
 NEO_BRIDGE_UPSTREAM_URL=$upstream_url \
 PULUMI_ACCESS_TOKEN=pul-emulator-alice \
 NEO_BRIDGE_SERVICE_TOKEN_POLICY=open \
 NEO_BRIDGE_DEFAULT_ORG=acme \
   "$BRIDGE" --listen 127.0.0.1:0 --metrics-listen 127.0.0.1:0 \
+    --max-streams-per-caller "$((STREAMS > 100 ? STREAMS : 100))" \
     2>"$LOG_DIR/bridge.log" &
 bridge_pid=$!
 pids+=("$bridge_pid")
