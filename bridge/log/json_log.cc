@@ -77,6 +77,10 @@ bool ParseLevel(absl::string_view text, Level* level) {
 
 void SetMinLevel(Level level) { min_level.store(static_cast<int>(level)); }
 
+bool Enabled(Level level) {
+  return static_cast<int>(level) >= min_level.load();
+}
+
 std::string FormatLine(Level level, absl::string_view message,
                        absl::Span<const Field> fields) {
   std::string out = "{\"time\":";
@@ -100,7 +104,7 @@ std::string FormatLine(Level level, absl::string_view message,
 
 void Log(Level level, absl::string_view message,
          absl::Span<const Field> fields) {
-  if (static_cast<int>(level) < min_level.load()) return;
+  if (!Enabled(level)) return;
   std::string line = FormatLine(level, message, fields);
   absl::MutexLock lock(&write_mu);
   if (sink != nullptr) {

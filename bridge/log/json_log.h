@@ -28,6 +28,10 @@ void SetMinLevel(Level level);
 
 using Field = std::pair<absl::string_view, std::string>;
 
+// Whether lines at `level` are written (not dropped by SetMinLevel), for
+// callers that would otherwise build fields for nothing.
+bool Enabled(Level level);
+
 // Formats one log line (without the trailing newline). Pure; for tests.
 std::string FormatLine(Level level, absl::string_view message,
                        absl::Span<const Field> fields);

@@ -54,6 +54,8 @@ TEST(JsonLogTest, SinkReceivesLines) {
   SetSink([&lines](absl::string_view line) { lines.emplace_back(line); });
   Log(Level::kInfo, "hello", {{"k", "v"}});
   Log(Level::kDebug, "dropped below the level");
+  EXPECT_FALSE(Enabled(Level::kDebug));
+  EXPECT_TRUE(Enabled(Level::kInfo));
   SetSink(nullptr);
   ASSERT_EQ(lines.size(), 1u);
   EXPECT_THAT(lines[0], HasSubstr("\"msg\":\"hello\",\"k\":\"v\"}"));

@@ -53,6 +53,11 @@ void ApplyTransportSettings(const ServerOptions& options,
                              ChannelArgMillis(options.max_connection_idle));
 }
 
+// `listen` (HOST:PORT) with its port replaced by the one actually bound.
+std::string BoundAddress(const std::string& listen, int port) {
+  return absl::StrCat(listen.substr(0, listen.rfind(':')), ":", port);
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<BridgeServer>> BridgeServer::Start(
@@ -132,8 +137,7 @@ absl::StatusOr<std::unique_ptr<BridgeServer>> BridgeServer::Start(
                      " (address in use, or not an address of this host?)"));
   }
   server->port_ = port;
-  const size_t colon = options.listen.rfind(':');
-  server->address_ = absl::StrCat(options.listen.substr(0, colon), ":", port);
+  server->address_ = BoundAddress(options.listen, port);
 
   if (!options.metrics_listen.empty()) {
     absl::StatusOr<std::unique_ptr<metrics::MetricsEndpoint>> endpoint =
@@ -187,6 +191,17 @@ void BridgeServer::SetServing(const std::string& service, bool serving) {
   if (health_server_ != nullptr) {
     health_server_->GetHealthCheckService()->SetServingStatus(service, serving);
   }
+}
+
+std::string BridgeServer::metrics_address() const {
+  return metrics_port() == 0
+             ? "off"
+             : BoundAddress(options_.metrics_listen, metrics_port());
+}
+
+std::string BridgeServer::health_address() const {
+  return health_port_ == 0 ? "off"
+                           : BoundAddress(options_.health_listen, health_port_);
 }
 
 int BridgeServer::metrics_port() const {

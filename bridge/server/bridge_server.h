@@ -61,6 +61,10 @@ class BridgeServer {
   int metrics_port() const;
   // The plaintext health-only port; 0 when --health-listen is off.
   int health_port() const { return health_port_; }
+  // The addresses actually bound for metrics and health (port 0
+  // resolved); "off" when disabled.
+  std::string metrics_address() const;
+  std::string health_address() const;
 
  private:
   explicit BridgeServer(const ServerOptions& options) : options_(options) {}

@@ -59,18 +59,8 @@ int Serve(const neobridge::server::ServerOptions& options) {
                    : absl::StrCat("on, client certificates ",
                                   neobridge::security::ClientAuthName(
                                       options.tls.client_auth))},
-       {"metrics",
-        (*server)->metrics_port() == 0
-            ? std::string("off")
-            : absl::StrCat(options.metrics_listen.substr(
-                               0, options.metrics_listen.rfind(':')),
-                           ":", (*server)->metrics_port(), "/metrics")},
-       {"health",
-        (*server)->health_port() == 0
-            ? std::string("off")
-            : absl::StrCat(options.health_listen.substr(
-                               0, options.health_listen.rfind(':')),
-                           ":", (*server)->health_port(), " (plaintext)")},
+       {"metrics", (*server)->metrics_address()},
+       {"health", (*server)->health_address()},
        {"service_token_policy",
         std::string(neobridge::security::ServiceTokenPolicyKindName(
             options.service_token_policy.kind))},

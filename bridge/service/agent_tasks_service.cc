@@ -61,18 +61,20 @@ std::string TaskIdOf(const Request& request) {
 // the caller erred, warn when the bridge or upstream failed.
 void LogCall(const CallRecord& record, const absl::Status& status,
              std::initializer_list<log::Field> extra = {}) {
-  std::string request_id;
-  if (absl::optional<google::rpc::ErrorInfo> info =
-          status::GetErrorInfo(status)) {
-    auto it = info->metadata().find("request_id");
-    if (it != info->metadata().end()) request_id = it->second;
-  }
   const absl::StatusCode code = status.code();
   const bool server_side = code == absl::StatusCode::kInternal ||
                            code == absl::StatusCode::kUnavailable ||
                            code == absl::StatusCode::kDeadlineExceeded ||
                            code == absl::StatusCode::kUnknown ||
                            code == absl::StatusCode::kDataLoss;
+  const log::Level level = server_side ? log::Level::kWarn : log::Level::kInfo;
+  if (!log::Enabled(level)) return;
+  std::string request_id;
+  if (absl::optional<google::rpc::ErrorInfo> info =
+          status::GetErrorInfo(status)) {
+    auto it = info->metadata().find("request_id");
+    if (it != info->metadata().end()) request_id = it->second;
+  }
   std::vector<log::Field> fields = {
       {"rpc", record.rpc},
       {"org", record.org},
@@ -86,7 +88,7 @@ void LogCall(const CallRecord& record, const absl::Status& status,
   };
   if (!status.ok()) fields.emplace_back("error", std::string(status.message()));
   for (const log::Field& field : extra) fields.push_back(field);
-  log::Log(server_side ? log::Level::kWarn : log::Level::kInfo, "rpc", fields);
+  log::Log(level, "rpc", fields);
 }
 
 // Reactor of one unary RPC backed by one NeoClient call. Owns itself: it is

@@ -1,11 +1,9 @@
 #include "bridge/service/call_limits.h"
 
-#include <openssl/sha.h>
-
 #include <utility>
 
-#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "bridge/security/service_token_policy.h"
 #include "bridge/status/error_details.h"
 
 namespace neobridge::service {
@@ -109,12 +107,9 @@ std::string CallerKey(const absl::optional<std::string>& own_token,
                       const std::string& policy_caller,
                       const std::string& peer) {
   if (own_token.has_value()) {
-    unsigned char digest[SHA256_DIGEST_LENGTH];
-    SHA256(reinterpret_cast<const unsigned char*>(own_token->data()),
-           own_token->size(), digest);
+    // "sha256:" and the first 16 hex digits: enough to tell callers apart.
     return absl::StrCat("token:",
-                        absl::BytesToHexString(absl::string_view(
-                            reinterpret_cast<const char*>(digest), 8)));
+                        security::HashApiKey(*own_token).substr(7, 16));
   }
   if (!policy_caller.empty()) return policy_caller;
   return absl::StrCat("peer:", peer);
