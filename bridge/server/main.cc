@@ -59,7 +59,10 @@ int Serve(const neobridge::server::ServerOptions& options) {
                    : absl::StrCat("on, client certificates ",
                                   neobridge::security::ClientAuthName(
                                       options.tls.client_auth))},
-       {"metrics", (*server)->metrics_address()},
+       {"metrics",
+        (*server)->metrics_port() == 0
+            ? std::string("off")
+            : absl::StrCat((*server)->metrics_address(), "/metrics")},
        {"health", (*server)->health_address()},
        {"service_token_policy",
         std::string(neobridge::security::ServiceTokenPolicyKindName(
