@@ -39,6 +39,14 @@ class UpstreamObserver {
 
   // A StreamTaskEvents call started (+1) or ended (-1).
   virtual void OnActiveStreams(int delta) = 0;
+
+  // An upstream event stream, shared by the calls watching one task with
+  // one credential, opened (+1) or closed (-1).
+  virtual void OnUpstreamStreams(int /*delta*/) {}
+
+  // A StreamTaskEvents call fell too far behind the other callers of its
+  // task and was ended (RESOURCE_EXHAUSTED).
+  virtual void OnSlowCallerEnded() {}
 };
 
 // Discards everything; the default where no metrics are wanted.

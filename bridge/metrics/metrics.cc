@@ -40,7 +40,22 @@ Metrics::Metrics(std::string_view version)
                           .Name("neobridge_active_streams")
                           .Help("StreamTaskEvents calls currently open.")
                           .Register(*registry_)
-                          .Add({})) {
+                          .Add({})),
+      upstream_streams_(
+          prometheus::BuildGauge()
+              .Name("neobridge_upstream_streams")
+              .Help("Upstream event streams currently open; calls watching "
+                    "one task with one credential share one.")
+              .Register(*registry_)
+              .Add({})),
+      slow_callers_(
+          prometheus::BuildCounter()
+              .Name("neobridge_stream_slow_callers_total")
+              .Help("StreamTaskEvents calls ended with RESOURCE_EXHAUSTED "
+                    "because they fell too far behind the other callers of "
+                    "their task.")
+              .Register(*registry_)
+              .Add({})) {
   prometheus::BuildGauge()
       .Name("neobridge_build_info")
       .Help("Always 1; the version label is the neo-bridge version.")
@@ -76,6 +91,12 @@ void Metrics::OnUpstreamRetry(std::string_view operation,
 void Metrics::OnStreamReconnect() { stream_reconnects_.Increment(); }
 
 void Metrics::OnActiveStreams(int delta) { active_streams_.Increment(delta); }
+
+void Metrics::OnUpstreamStreams(int delta) {
+  upstream_streams_.Increment(delta);
+}
+
+void Metrics::OnSlowCallerEnded() { slow_callers_.Increment(); }
 
 std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>
 Metrics::NewServerInterceptorFactory() {

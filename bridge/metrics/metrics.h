@@ -28,7 +28,8 @@ namespace neobridge::metrics {
 //  - neobridge_upstream_requests_total{operation,method,code},
 //    neobridge_upstream_request_duration_seconds{operation,method},
 //    neobridge_upstream_retries_total{operation,reason},
-//    neobridge_stream_reconnects_total, neobridge_active_streams;
+//    neobridge_stream_reconnects_total, neobridge_active_streams,
+//    neobridge_upstream_streams, neobridge_stream_slow_callers_total;
 //  - neobridge_build_info{version} = 1.
 // Label values come from bounded sets only (method, operation and code
 // names), never from request contents. Thread-safe; never blocks beyond a
@@ -49,6 +50,8 @@ class Metrics final : public client::UpstreamObserver {
                        std::string_view reason) override;
   void OnStreamReconnect() override;
   void OnActiveStreams(int delta) override;
+  void OnUpstreamStreams(int delta) override;
+  void OnSlowCallerEnded() override;
 
   // A new server interceptor factory recording grpc_server_* into this
   // registry; see NewServerMetricsInterceptorFactory for what it counts.
@@ -75,6 +78,8 @@ class Metrics final : public client::UpstreamObserver {
   prometheus::Family<prometheus::Counter>& upstream_retries_;
   prometheus::Counter& stream_reconnects_;
   prometheus::Gauge& active_streams_;
+  prometheus::Gauge& upstream_streams_;
+  prometheus::Counter& slow_callers_;
 };
 
 }  // namespace neobridge::metrics

@@ -65,6 +65,11 @@ class BridgeServer {
   // resolved); "off" when disabled.
   std::string metrics_address() const;
   std::string health_address() const;
+  // Upstream event streams StreamTaskEvents calls share now (one per task
+  // and credential being watched).
+  size_t shared_upstream_streams() const {
+    return service_->shared_upstream_streams();
+  }
 
  private:
   explicit BridgeServer(const ServerOptions& options) : options_(options) {}

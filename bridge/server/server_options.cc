@@ -109,6 +109,18 @@ absl::Status ParseCount(absl::string_view text, int min, int max, int* out) {
 }
 
 // A byte size: a whole number with an optional KiB or MiB suffix.
+absl::Status ParseSize(absl::string_view text, size_t min, size_t max,
+                       size_t* out) {
+  size_t n = 0;
+  if (!absl::SimpleAtoi(text, &n) || n < min || n > max) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("invalid size \"", text, "\": use a whole number from ",
+                     min, " to ", max));
+  }
+  *out = n;
+  return absl::OkStatus();
+}
+
 absl::Status ParseBytes(absl::string_view text, int* out) {
   absl::string_view digits = text;
   int64_t unit = 1;
@@ -245,18 +257,37 @@ const std::vector<Setting>& Settings() {
          return ParseDurationValue(v, &o.stream.retry_budget);
        }},
       {"stream-queue-size", "NEO_BRIDGE_STREAM_QUEUE_SIZE", "N",
-       "Events buffered per stream for a slow caller before the upstream "
-       "transfer pauses (1..100000).",
+       "When every caller watching a task is this many events behind, the "
+       "upstream transfer pauses until one catches up (1..100000).",
        [](ServerOptions& o) { return absl::StrCat(o.stream.queue_capacity); },
        [](absl::string_view v, ServerOptions& o) {
-         size_t n = 0;
-         if (!absl::SimpleAtoi(v, &n) || n < 1 || n > 100000) {
-           return absl::InvalidArgumentError(
-               absl::StrCat("invalid size \"", v,
-                            "\": use a whole number from 1 to 100000"));
-         }
-         o.stream.queue_capacity = n;
-         return absl::OkStatus();
+         return ParseSize(v, 1, 100000, &o.stream.queue_capacity);
+       }},
+      {"stream-max-lag", "NEO_BRIDGE_STREAM_MAX_LAG", "N",
+       "A StreamTaskEvents call this many events behind its task's newest "
+       "event, while another call watching the task keeps up, ends with "
+       "RESOURCE_EXHAUSTED (reason CALLER_TOO_SLOW) instead of slowing the "
+       "others (--stream-queue-size..1000000).",
+       [](ServerOptions& o) { return absl::StrCat(o.stream.max_lag); },
+       [](absl::string_view v, ServerOptions& o) {
+         return ParseSize(v, 1, 1000000, &o.stream.max_lag);
+       }},
+      {"stream-history-size", "NEO_BRIDGE_STREAM_HISTORY_SIZE", "N",
+       "Events of a task kept in memory while it is watched, so a caller "
+       "that joins late shares the upstream stream "
+       "(--stream-max-lag..1000000; at most 16 MiB of event data either "
+       "way).",
+       [](ServerOptions& o) { return absl::StrCat(o.stream.history_events); },
+       [](absl::string_view v, ServerOptions& o) {
+         return ParseSize(v, 1, 1000000, &o.stream.history_events);
+       }},
+      {"stream-linger", "NEO_BRIDGE_STREAM_LINGER", "DURATION",
+       "How long a task's upstream event stream stays open after its last "
+       "caller left, so a caller that comes back (e.g. resuming on a new "
+       "connection) shares it again; 0s closes it at once.",
+       [](ServerOptions& o) { return DurationText(o.stream.linger); },
+       [](absl::string_view v, ServerOptions& o) {
+         return ParseDurationValue(v, &o.stream.linger);
        }},
       {"ca-file", "NEO_BRIDGE_CA_FILE", "PATH",
        "PEM bundle of CAs to verify the upstream with (verification is "
@@ -577,6 +608,20 @@ absl::StatusOr<ParsedCommandLine> ParseCommandLine(
                      ") must be shorter than --shutdown-timeout (",
                      DurationText(options.shutdown_timeout),
                      "): streams need time to end after the window"));
+  }
+  if (options.stream.max_lag < options.stream.queue_capacity) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--stream-max-lag (", options.stream.max_lag,
+        ") must be at least --stream-queue-size (",
+        options.stream.queue_capacity,
+        "): a caller is only ended once it is further behind than the point "
+        "where the upstream pauses"));
+  }
+  if (options.stream.history_events < options.stream.max_lag) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--stream-history-size (", options.stream.history_events,
+        ") must be at least --stream-max-lag (", options.stream.max_lag,
+        "): the events a lagging caller has yet to get are kept in it"));
   }
   return parsed;
 }

@@ -9,6 +9,7 @@
 #include "absl/synchronization/mutex.h"
 #include "bridge/log/json_log.h"
 #include "bridge/security/caller_identity.h"
+#include "bridge/security/credential_fingerprint.h"
 #include "bridge/service/request_validation.h"
 #include "bridge/status/error_details.h"
 #include "bridge/status/grpc_status.h"
@@ -185,7 +186,8 @@ AgentTasksService::AgentTasksService(client::NeoClient& client,
     : client_(client),
       service_tokens_(service_tokens),
       options_(std::move(options)),
-      limiter_(options_.limits) {}
+      limiter_(options_.limits),
+      hub_(client_, options_.stream, options_.observer) {}
 
 absl::Status AgentTasksService::CheckAccepting() {
   absl::MutexLock lock(&mu_);
@@ -376,9 +378,11 @@ AgentTasksService::StreamTaskEvents(
   {
     absl::MutexLock lock(&mu_);
     if (draining_) return new RefusedStreamReactor(record, ShuttingDown());
+    std::string fingerprint =
+        security::CredentialFingerprint(credentials->access_token);
     reactor = new stream::EventStreamReactor(
-        client_, std::move(resolved), std::move(credentials->access_token),
-        options_.stream,
+        hub_, std::move(resolved), std::move(credentials->access_token),
+        std::move(fingerprint), options_.stream.heartbeat_interval,
         stream::StreamHooks{.observer = options_.observer,
                             .on_done = [this, record = std::move(record),
                                         lease = *std::move(lease)](

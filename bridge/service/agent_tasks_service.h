@@ -16,6 +16,7 @@
 #include "bridge/service/call_limits.h"
 #include "bridge/service/credentials.h"
 #include "bridge/stream/event_stream_reactor.h"
+#include "bridge/stream/stream_hub.h"
 #include "neobridge/v1/agent_tasks_service.grpc.pb.h"
 
 namespace neobridge::service {
@@ -96,6 +97,8 @@ class AgentTasksService final : public v1::AgentTasksService::CallbackService {
   bool WaitForNoCalls(absl::Duration timeout);
 
   int open_streams();
+  // Upstream event streams shared by StreamTaskEvents calls now open.
+  size_t shared_upstream_streams() { return hub_.shared_feeds(); }
 
  private:
   // Resolves the token of a call from its metadata, peer certificate and
@@ -119,6 +122,9 @@ class AgentTasksService final : public v1::AgentTasksService::CallbackService {
   ServiceTokenSource* const service_tokens_;
   const AgentTasksServiceOptions options_;
   CallLimiter limiter_;
+  // Upstream event streams shared by the calls watching one task with one
+  // credential.
+  stream::StreamHub hub_;
 
   absl::Mutex mu_;
   bool draining_ ABSL_GUARDED_BY(mu_) = false;

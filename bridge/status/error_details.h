@@ -35,6 +35,10 @@ inline constexpr absl::string_view kReasonShuttingDown = "SHUTTING_DOWN";
 // A bridge limit (concurrent streams, in-flight upstream requests) is
 // reached; RetryInfo says when to try again.
 inline constexpr absl::string_view kReasonLimitExceeded = "LIMIT_EXCEEDED";
+// A StreamTaskEvents call fell too far behind the task's newest event while
+// other calls watching the task kept up (RESOURCE_EXHAUSTED; resume from the
+// last event id).
+inline constexpr absl::string_view kReasonCallerTooSlow = "CALLER_TOO_SLOW";
 // The call brought no Pulumi token and the service-token policy does not
 // lend it the bridge's own.
 inline constexpr absl::string_view kReasonServiceTokenDenied =

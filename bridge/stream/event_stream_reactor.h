@@ -1,202 +1,139 @@
-// EventStreamReactor: one StreamTaskEvents call. It relays the task's
-// upstream Server-Sent Events stream to the caller as typed TaskEvents,
-// reconnecting after transport drops without losing or repeating an event.
+// EventStreamReactor: one StreamTaskEvents call. It writes the events of
+// its task's EventFeed (shared with the other calls watching that task with
+// the same credential) to the caller as typed TaskEvents, with heartbeats
+// while nothing else is sent.
 #ifndef NEOBRIDGE_BRIDGE_STREAM_EVENT_STREAM_REACTOR_H_
 #define NEOBRIDGE_BRIDGE_STREAM_EVENT_STREAM_REACTOR_H_
 
 #include <grpcpp/alarm.h>
 #include <grpcpp/support/server_callback.h>
 
-#include <cstdint>
-#include <deque>
+#include <atomic>
 #include <memory>
 #include <string>
 
 #include "absl/base/thread_annotations.h"
-#include "absl/container/flat_hash_set.h"
 #include "absl/functional/any_invocable.h"
-#include "absl/random/random.h"
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
-#include "absl/time/time.h"
-#include "bridge/client/neo_client.h"
 #include "bridge/client/upstream_observer.h"
-#include "bridge/sse/sse_parser.h"
-#include "bridge/stream/backoff.h"
+#include "bridge/stream/event_feed.h"
+#include "bridge/stream/stream_hub.h"
 #include "neobridge/v1/agent_tasks_service.pb.h"
 
 namespace neobridge::stream {
-
-namespace v1 = ::neobridge::v1;
-
-struct StreamOptions {
-  // A Heartbeat goes to the caller when nothing else was sent for this long.
-  absl::Duration heartbeat_interval = absl::Seconds(15);
-  // Upstream silence (no event, no heartbeat comment) for this long counts
-  // as a dropped connection.
-  absl::Duration upstream_idle_timeout = absl::Seconds(45);
-  // Bound on each wait for the upstream response head.
-  absl::Duration open_timeout = absl::Seconds(20);
-  // Reconnect delays.
-  BackoffPolicy backoff;
-  // Reconnecting stops (UNAVAILABLE) once this long has passed without
-  // progress; every event, heartbeat or successful open is progress.
-  absl::Duration retry_budget = absl::Minutes(5);
-  // Events buffered for a slow caller before the upstream transfer pauses.
-  size_t queue_capacity = 64;
-  // Ids of the most recent events delivered, kept to drop events the
-  // upstream replays after a reconnect. It resumes after the last delivered
-  // id, so a replay only repeats events near it; the window bounds memory.
-  size_t dedupe_window = 256;
-  // Largest single SSE event accepted.
-  size_t max_event_bytes = size_t{4} << 20;
-};
 
 class EventStreamReactor;
 
 // What a reactor tells its owner about.
 struct StreamHooks {
-  // Reconnects and the stream's start and end (must outlive the reactor).
+  // The stream's start and end (must outlive the reactor).
   client::UpstreamObserver* observer =
       &client::NoopUpstreamObserver::Instance();
   // Called once from OnDone, on a gRPC thread, without the reactor's lock:
   // gRPC is done with the call; no reaction follows. The reactor stays
-  // alive until this returns (and until its own transfers and timers end).
-  // `status` is how the call ended (CANCELLED when the caller left).
+  // alive until this returns (and until its timers and feed notifications
+  // end). `status` is how the call ended (CANCELLED when the caller left).
   absl::AnyInvocable<void(EventStreamReactor*, const absl::Status& status) &&>
       on_done;
 };
 
 // Owns itself: created by the service for one call, deleted once gRPC has
-// called OnDone and no upstream transfer or timer still refers to it.
+// called OnDone and no timer or feed notification still refers to it.
 //
 // Threads: gRPC reactions (OnWriteDone, OnCancel, OnDone) and alarm
-// callbacks run on gRPC's callback threads; upstream callbacks run on the
-// transport's loop thread. All state is under `mu_`; gRPC, NeoClient and
-// alarm methods are called only after releasing it. Exactly one write is in
-// flight at a time, and Finish is called exactly once.
+// callbacks run on gRPC's callback threads, OnFeedUpdate on the transport's
+// loop thread or any of those. All state is under `mu_`; gRPC and hub
+// methods are called only after releasing it (EventFeed::Take is called
+// under it: lock order reactor, then feed). Exactly one write is in flight
+// at a time, and Finish is called exactly once.
 class EventStreamReactor final
-    : public grpc::ServerWriteReactor<v1::StreamTaskEventsResponse> {
+    : public grpc::ServerWriteReactor<v1::StreamTaskEventsResponse>,
+      public FeedSubscriber {
  public:
-  // `request` has its org resolved and is validated; `client` must outlive
-  // every reactor. Call Start() once, right after construction.
-  EventStreamReactor(client::NeoClient& client,
-                     v1::StreamTaskEventsRequest request,
-                     std::string access_token, StreamOptions options,
-                     StreamHooks hooks = {});
+  // `request` has its org resolved and is validated; `hub` must outlive
+  // every reactor. `credential_fingerprint` identifies `access_token` to the
+  // hub. Call Start() once, right after construction.
+  EventStreamReactor(StreamHub& hub, v1::StreamTaskEventsRequest request,
+                     std::string access_token,
+                     std::string credential_fingerprint,
+                     absl::Duration heartbeat_interval, StreamHooks hooks = {});
 
-  // Opens the upstream stream and arms the heartbeat timer.
+  // Joins the task's feed and arms the heartbeat timer.
   void Start();
 
-  // Ends the call with `status` (e.g. UNAVAILABLE at server shutdown) after
-  // writing what is queued; stops the upstream transfer. A no-op once the
-  // call is ending. Any thread; the caller must hold a reference (AddRef)
-  // or otherwise know the reactor is alive.
+  // Ends the call with `status` (e.g. UNAVAILABLE at server shutdown) once
+  // the write in flight, if any, is done. A no-op once the call is ending.
+  // Any thread; the caller must hold a reference (AddRef) or otherwise know
+  // the reactor is alive.
   void Shutdown(absl::Status status);
 
-  // Keeps the reactor alive across a call from another thread (e.g. an
-  // owner's registry handing it to Shutdown); pair with Release.
-  void AddRef();
-  void Release() { Unref(); }
+  // Keeps the reactor alive across a call from another thread; pair with
+  // Release.
+  void AddRef() override { refs_.fetch_add(1, std::memory_order_relaxed); }
+  void Release() override;
 
-  // The id of the last event delivered (or the request's last_event_id).
+  // The id of the last event written (or the request's last_event_id).
   std::string last_event_id();
 
+  void OnFeedUpdate() override;
   void OnWriteDone(bool ok) override;
   void OnCancel() override;
   void OnDone() override;
 
  private:
-  class UpstreamObserver;
-  class Parsed;
-
   // What to do once `mu_` is released.
   struct Actions {
     bool start_write = false;
     bool finish = false;
     grpc::Status finish_status;
-    bool resume_upstream = false;
-    client::CallId resume_id = 0;
-    client::CallId cancel_upstream = 0;
-    bool open_upstream = false;
     bool arm_heartbeat = false;
-    absl::Duration reconnect_delay = absl::ZeroDuration();
-    bool arm_reconnect = false;
-    bool cancel_alarms = false;
+    bool detach = false;
+    client::CallId resume_upstream = 0;
+    std::unique_ptr<grpc::Alarm> old_heartbeat;
   };
 
   ~EventStreamReactor() override = default;
 
-  // Upstream callbacks, for the transfer of generation `generation`.
-  void OnUpstreamStart(uint64_t generation, int status, std::string request_id);
-  upstream::StreamAction OnUpstreamData(uint64_t generation,
-                                        std::string_view chunk);
-  void OnUpstreamDone(uint64_t generation, absl::Status status);
-
   void OnHeartbeatAlarm(bool ok);
-  void OnReconnectAlarm(bool ok);
-
-  // Decides, under the lock, what the state calls for next.
+  // Starts the next write, or Finish, when the state calls for it.
   void PumpLocked(Actions& actions) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Queues a caller-visible event unless its id was delivered before.
-  void EnqueueEventLocked(v1::TaskEvent event)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Ends the call with `status` once queued items are written (or at once
-  // when `drain` is false).
-  void FinishLocked(absl::Status status, bool drain, Actions& actions)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Schedules a reconnect, or finishes when the retry budget is spent.
-  void RetryLocked(const absl::Status& cause, Actions& actions)
+  // Ends the call with `status` once the write in flight is done.
+  void FinishLocked(absl::Status status, Actions& actions)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Execute(Actions actions);
-  void OpenUpstream();
-  void Ref() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { ++refs_; }
-  // Drops a reference; deletes `this` at zero. Call without `mu_`.
-  void Unref();
 
-  client::NeoClient& client_;
+  StreamHub& hub_;
   const v1::StreamTaskEventsRequest request_;
-  const std::string access_token_;
-  const StreamOptions options_;
+  std::string access_token_;  // Handed to the hub in Start.
+  const std::string credential_fingerprint_;
+  const absl::Duration heartbeat_interval_;
   client::UpstreamObserver& observer_;
   absl::AnyInvocable<void(EventStreamReactor*, const absl::Status&) &&>
       on_done_;
+  // gRPC's reference (released in OnDone), plus one per armed alarm and
+  // per feed notification in progress.
+  std::atomic<int> refs_{1};
 
   absl::Mutex mu_;
-  int refs_ ABSL_GUARDED_BY(mu_) = 1;  // gRPC's, released in OnDone.
-  // Upstream transfer state.
-  uint64_t generation_ ABSL_GUARDED_BY(mu_) = 0;
-  client::CallId upstream_id_ ABSL_GUARDED_BY(mu_) = 0;
-  bool upstream_active_ ABSL_GUARDED_BY(mu_) = false;
-  bool upstream_paused_ ABSL_GUARDED_BY(mu_) = false;
-  bool ever_opened_ ABSL_GUARDED_BY(mu_) = false;
-  int http_status_ ABSL_GUARDED_BY(mu_) = 0;
-  std::string error_body_ ABSL_GUARDED_BY(mu_);
-  std::string request_id_ ABSL_GUARDED_BY(mu_);
-  sse::SseParser parser_ ABSL_GUARDED_BY(mu_);
-  int attempt_ ABSL_GUARDED_BY(mu_) = 0;
-  absl::Time last_progress_ ABSL_GUARDED_BY(mu_);
-  absl::BitGen bitgen_ ABSL_GUARDED_BY(mu_);
-  // Delivery state.
+  // The feed, from Start until OnDone.
+  std::shared_ptr<EventFeed> feed_ ABSL_GUARDED_BY(mu_);
   std::string last_event_id_ ABSL_GUARDED_BY(mu_);
-  // The last `dedupe_window` delivered ids, oldest first, and a set of views
-  // into them (deque elements never move).
-  std::deque<std::string> recent_ids_ ABSL_GUARDED_BY(mu_);
-  absl::flat_hash_set<absl::string_view> recent_id_set_ ABSL_GUARDED_BY(mu_);
-  std::deque<v1::StreamTaskEventsResponse> queue_ ABSL_GUARDED_BY(mu_);
-  v1::StreamTaskEventsResponse in_flight_ ABSL_GUARDED_BY(mu_);
+  // The item being written: a shared event, or this call's heartbeat.
+  FeedItem in_flight_ ABSL_GUARDED_BY(mu_);
+  v1::StreamTaskEventsResponse heartbeat_ ABSL_GUARDED_BY(mu_);
+  // What StartWrite gets: in_flight_ or heartbeat_.
+  const v1::StreamTaskEventsResponse* write_ ABSL_GUARDED_BY(mu_) = nullptr;
   bool write_in_flight_ ABSL_GUARDED_BY(mu_) = false;
+  bool heartbeat_due_ ABSL_GUARDED_BY(mu_) = false;
   // An event was written since the last heartbeat tick.
   bool wrote_since_tick_ ABSL_GUARDED_BY(mu_) = false;
   // Ending.
-  bool finishing_ ABSL_GUARDED_BY(mu_) = false;  // No more upstream work.
-  bool drain_ ABSL_GUARDED_BY(mu_) = false;
+  bool finishing_ ABSL_GUARDED_BY(mu_) = false;
   absl::Status final_status_ ABSL_GUARDED_BY(mu_);
   bool finish_called_ ABSL_GUARDED_BY(mu_) = false;
-  bool grpc_done_ ABSL_GUARDED_BY(mu_) = false;
-  // Timers; replaced (never re-set) each time they are armed.
+  // Replaced (never re-set) each time it is armed.
   std::unique_ptr<grpc::Alarm> heartbeat_alarm_ ABSL_GUARDED_BY(mu_);
-  std::unique_ptr<grpc::Alarm> reconnect_alarm_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace neobridge::stream

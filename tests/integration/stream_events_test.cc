@@ -58,6 +58,9 @@ class StreamEventsTest : public ::testing::Test {
     options.stream.heartbeat_interval = absl::Milliseconds(200);
     options.stream.backoff.initial = absl::Milliseconds(10);
     options.stream.backoff.max = absl::Milliseconds(100);
+    // A task's upstream stream closes with its last caller (fan-out and the
+    // linger are stream_fanout_test's subject).
+    options.stream.linger = absl::ZeroDuration();
     auto bridge = server::BridgeServer::Start(options);
     ASSERT_TRUE(bridge.ok()) << bridge.status();
     bridge_ = *std::move(bridge);

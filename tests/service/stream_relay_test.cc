@@ -50,6 +50,8 @@ class StreamRelayTest : public ::testing::Test {
     if (stream_options.retry_budget == absl::Minutes(5)) {
       stream_options.retry_budget = absl::Seconds(5);
     }
+    // The upstream transfer ends with its last caller.
+    stream_options.linger = absl::ZeroDuration();
     client_ = std::make_unique<client::RestNeoClient>(
         transport_,
         client::RestNeoClientOptions{.base_url = "http://neo.test"});
@@ -151,7 +153,9 @@ TEST_F(StreamRelayTest, ReconnectsAfterADropWithoutLossOrDuplicates) {
 
 TEST_F(StreamRelayTest, AReplayOfRecentEventsIsDroppedWithBoundedMemory) {
   stream::StreamOptions options;
-  options.dedupe_window = 16;
+  options.history_events = 16;
+  options.max_lag = 16;
+  options.queue_capacity = 16;
   Start(options);
   Reader reader(*stub_, Request());
   HttpTransport::RequestId first = NthStream(1);
@@ -233,6 +237,68 @@ TEST_F(StreamRelayTest, ASlowCallerPausesTheUpstream) {
   transport_.StreamEnd(id);
   EXPECT_TRUE(reader.WaitForEnd().ok());
   EXPECT_EQ(reader.ids(), expected);
+}
+
+TEST_F(StreamRelayTest, CallersOfOneTaskShareOneUpstreamRequest) {
+  Reader first(*stub_, Request());
+  HttpTransport::RequestId id = NthStream(1);
+  transport_.StreamPush(id, Frame("e1"));
+  ASSERT_TRUE(first.WaitForEvents(1));
+  Reader second(*stub_, Request());
+  Reader third(*stub_, Request());
+  transport_.StreamPush(id, Frame("e2") + Frame("e3"));
+  for (Reader* reader : {&first, &second, &third}) {
+    ASSERT_TRUE(reader->WaitForEvents(3));
+  }
+  transport_.StreamEnd(id);
+  for (Reader* reader : {&first, &second, &third}) {
+    EXPECT_TRUE(reader->WaitForEnd().ok());
+    EXPECT_THAT(reader->ids(), ElementsAre("e1", "e2", "e3"));
+  }
+  EXPECT_EQ(transport_.requests().size(), 1u);
+}
+
+TEST_F(StreamRelayTest, ASlowCallerIsEndedWithoutSlowingTheOthers) {
+  stream::StreamOptions options;
+  options.queue_capacity = 4;
+  options.max_lag = 16;
+  Start(options);
+  // The slow caller comes first, so it is attached once the upstream
+  // request is made.
+  Reader slow(*stub_, Request(), kWait, /*start_reading=*/false);
+  HttpTransport::RequestId id = NthStream(1);
+  Reader fast(*stub_, Request());
+  transport_.StreamPush(id, Frame("e0"));
+  ASSERT_TRUE(fast.WaitForEvents(1));
+  std::vector<std::string> expected = {"e0"};
+  // More than gRPC's flow-control window holds for the slow caller.
+  const std::string padding(16 * 1024, 'x');
+  for (int i = 1; i <= 200; ++i) {
+    const std::string event_id = absl::StrCat("e", i);
+    expected.push_back(event_id);
+    transport_.StreamPush(
+        id, absl::StrCat("id: ", event_id, "\ndata: {\"id\":\"", event_id,
+                         "\",\"type\":\"agentResponse\",\"eventBody\":{"
+                         "\"type\":\"warning\",\"message\":\"",
+                         padding, "\"}}\n\n"));
+  }
+  // The fast caller gets everything and the end while the slow one reads
+  // nothing.
+  ASSERT_TRUE(fast.WaitForEvents(expected.size()));
+  transport_.StreamEnd(id);
+  EXPECT_TRUE(fast.WaitForEnd().ok());
+  EXPECT_EQ(fast.ids(), expected);
+
+  slow.StartReading();
+  grpc::Status status = slow.WaitForEnd();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_THAT(status.error_message(), HasSubstr("fell too far behind"));
+  const std::vector<std::string> got = slow.ids();
+  ASSERT_LT(got.size(), expected.size());
+  EXPECT_EQ(got, std::vector<std::string>(expected.begin(),
+                                          expected.begin() + got.size()));
+  EXPECT_THAT(status.error_message(),
+              HasSubstr(absl::StrCat("last_event_id \"", got.back(), "\"")));
 }
 
 TEST_F(StreamRelayTest, AFailedFirstOpenIsReportedNotRetried) {

@@ -6,8 +6,13 @@ namespace neobridge::test_support {
 
 StreamReader::StreamReader(v1::AgentTasksService::Stub& stub,
                            const v1::StreamTaskEventsRequest& request,
-                           absl::Duration timeout, bool start_reading)
+                           absl::Duration timeout, bool start_reading,
+                           const std::string& bearer_token)
     : timeout_(timeout) {
+  if (!bearer_token.empty()) {
+    context_.AddMetadata("authorization",
+                         absl::StrCat("Bearer ", bearer_token));
+  }
   reader_ = stub.StreamTaskEvents(&context_, request);
   if (start_reading) StartReading();
 }

@@ -24,11 +24,12 @@ class StreamReader {
  public:
   // Opens the call at once; reading starts now, or at StartReading() when
   // `start_reading` is false (a caller that does not read, to test
-  // backpressure).
+  // backpressure). A non-empty `bearer_token` is sent as the call's own
+  // credential.
   StreamReader(v1::AgentTasksService::Stub& stub,
                const v1::StreamTaskEventsRequest& request,
                absl::Duration timeout = absl::Seconds(20),
-               bool start_reading = true);
+               bool start_reading = true, const std::string& bearer_token = "");
   // Cancels the call and joins the reading thread.
   ~StreamReader();
 
