@@ -15,6 +15,7 @@ APT_PACKAGES=(
   prometheus-cpp-dev
   libgtest-dev libgmock-dev googletest
   clang-format clang libclang-rt-14-dev
+  nginx
 )
 GRPCURL_VERSION=v1.9.4
 
@@ -53,10 +54,29 @@ if [ "$with_test_tools" = 1 ]; then
   # The daemonless container image build (image/build_image.sh).
   command -v debootstrap >/dev/null 2>&1 || missing+=(debootstrap)
 fi
+# Runs "$@" with a /usr/sbin/policy-rc.d that refuses every service start
+# (exit 101), so that installing nginx (benchmarks/run.sh starts its own, on
+# a free loopback port) starts no system nginx on port 80. An existing
+# policy-rc.d is left as it is.
+without_service_starts() {
+  if [ -e /usr/sbin/policy-rc.d ]; then "$@"; return; fi
+  sudo_if_needed sh -c 'printf "#!/bin/sh\nexit 101\n" >/usr/sbin/policy-rc.d && chmod 755 /usr/sbin/policy-rc.d'
+  trap 'sudo_if_needed rm -f /usr/sbin/policy-rc.d' EXIT
+  local status=0
+  "$@" || status=$?
+  sudo_if_needed rm -f /usr/sbin/policy-rc.d
+  trap - EXIT
+  return "$status"
+}
+
 if [ "${#missing[@]}" -gt 0 ]; then
   say "installing Debian packages: ${missing[*]}"
   sudo_if_needed apt-get update -qq
-  sudo_if_needed env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  without_service_starts sudo_if_needed env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  # Only the binary is needed: keep systemd from starting it at boot.
+  if [[ " ${missing[*]} " == *" nginx "* ]] && [ -d /run/systemd/system ]; then
+    sudo_if_needed systemctl disable --quiet nginx || true
+  fi
 else
   say "Debian packages present"
 fi

@@ -4,6 +4,7 @@
 #include <event2/thread.h>
 #include <pthread.h>
 #include <signal.h>
+#include <time.h>
 
 #include <mutex>
 #include <thread>
@@ -13,10 +14,13 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "emulator/admin_handler.h"
 #include "emulator/api_handler.h"
 #include "emulator/fault_state.h"
+#include "emulator/firehose.h"
 #include "emulator/http_server.h"
 #include "emulator/scheduler.h"
+#include "emulator/stream_stats.h"
 #include "emulator/task_service.h"
 #include "emulator/tls_context.h"
 
@@ -81,12 +85,15 @@ struct Emulator::Impl {
   event_base* base = nullptr;
   event* stop_event = nullptr;
   event* drain_limit = nullptr;
-  // Outlives the server (Teardown), so the loop may use it until the end.
+  // Outlive the server (Teardown), so the loop may use them until the end.
   FaultState faults;
+  StreamStats stream_stats;
   std::unique_ptr<UserDirectory> users;
   std::unique_ptr<LibeventScheduler> scheduler;
   std::unique_ptr<TaskService> service;
   std::unique_ptr<ApiHandler> handler;
+  std::unique_ptr<Firehoses> firehoses;
+  std::unique_ptr<AdminHandler> admin;
   std::unique_ptr<HttpServer> server;
   std::jthread loop;
 
@@ -102,6 +109,7 @@ struct Emulator::Impl {
   static void OnStop(evutil_socket_t /*fd*/, short /*what*/, void* arg) {
     auto* self = static_cast<Impl*>(arg);
     self->server->BeginShutdown([self] { event_base_loopbreak(self->base); });
+    self->firehoses->StopAll();
     self->service->Shutdown();
     const timeval limit = absl::ToTimeval(kDrainLimit);
     event_add(self->drain_limit, &limit);
@@ -115,6 +123,8 @@ struct Emulator::Impl {
   // loop exits, or on the starting thread when Start fails.
   void Teardown() {
     server.reset();
+    admin.reset();
+    firehoses.reset();
     handler.reset();
     service.reset();
     scheduler.reset();
@@ -173,6 +183,16 @@ absl::StatusOr<std::unique_ptr<Emulator>> Emulator::Start(
       impl->scheduler.get(), clock);
   impl->handler = std::make_unique<ApiHandler>(impl->users.get(),
                                                impl->service.get(), clock);
+  // The firehose stamps events with CLOCK_REALTIME itself, the clock a
+  // client on the same machine compares against.
+  impl->firehoses = std::make_unique<Firehoses>(
+      impl->service.get(), impl->scheduler.get(), [] {
+        timespec now;
+        clock_gettime(CLOCK_REALTIME, &now);
+        return absl::TimeFromTimespec(now);
+      });
+  impl->admin = std::make_unique<AdminHandler>(
+      &impl->faults, &impl->stream_stats, impl->firehoses.get());
   absl::StatusOr<std::unique_ptr<HttpServer>> server = HttpServer::Create(
       impl->base,
       HttpServer::Options{.host = options.host,
@@ -181,7 +201,11 @@ absl::StatusOr<std::unique_ptr<Emulator>> Emulator::Start(
                           .seed = options.seed,
                           .admin_api = options.admin_api,
                           .tls_context = impl->tls_context.get()},
-      impl->handler.get(), impl->service.get(), &impl->faults);
+      HttpServer::Dependencies{.handler = impl->handler.get(),
+                               .admin = impl->admin.get(),
+                               .service = impl->service.get(),
+                               .faults = &impl->faults,
+                               .stats = &impl->stream_stats});
   if (!server.ok()) return server.status();
   impl->server = *std::move(server);
   impl->port = impl->server->port();
@@ -209,9 +233,15 @@ std::string Emulator::base_url() const {
 }
 
 size_t Emulator::open_stream_count() const {
-  // The server object is destroyed only after the loop thread is joined in
-  // ~Impl, so it is alive for the emulator's public lifetime.
-  return impl_->server != nullptr ? impl_->server->open_streams() : 0;
+  return impl_->stream_stats.open();
+}
+
+size_t Emulator::open_stream_count(absl::string_view task_id) const {
+  return impl_->stream_stats.open(task_id);
+}
+
+size_t Emulator::streams_opened_total() const {
+  return impl_->stream_stats.opened_total();
 }
 
 absl::Status Emulator::SetFaults(FaultPlan plan) {

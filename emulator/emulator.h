@@ -47,7 +47,8 @@ struct EmulatorOptions {
   absl::Duration heartbeat_interval = absl::Seconds(15);
   // Seeds task ids, event ids, tool call and approval ids.
   uint64_t seed = 1;
-  // Serves the test-only, unauthenticated admin API (/_emulator/faults) and
+  // Serves the test-only, unauthenticated admin API (/_emulator/faults,
+  // /_emulator/stats) and
   // honours the X-Emulator-Fault request header. The C++ fault API below
   // works either way.
   bool admin_api = true;
@@ -85,6 +86,12 @@ class Emulator {
   std::string base_url() const;
   // Event streams currently open.
   size_t open_stream_count() const;
+  // Event streams of `task_id` currently open (0 for an unknown task): how
+  // many upstream connections clients hold on that task.
+  size_t open_stream_count(absl::string_view task_id) const;
+  // Event streams ever opened (after the 401/403/404 checks), closed ones
+  // included.
+  size_t streams_opened_total() const;
 
   // Replaces the fault plan in force (the same plan PUT /_emulator/faults
   // sets). InvalidArgument naming the field (by its JSON name) when the plan

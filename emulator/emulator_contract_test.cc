@@ -1,10 +1,14 @@
 // Contract tests: the emulator over loopback, driven by a small libcurl
 // client, asserting status codes, bodies, JSON names and headers.
+#include <time.h>
+
 #include <regex>
 #include <set>
 #include <string>
 #include <vector>
 
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "emulator/emulator.h"
 #include "emulator/test_http_client.h"
@@ -1038,6 +1042,167 @@ TEST_F(EmulatorContractTest, StreamClosedByClientIsReleased) {
   EXPECT_TRUE(
       WaitUntil([&] { return emulator_->open_stream_count() == 0; }, kWait));
   EXPECT_EQ(client().Get(TaskPath(id), kAlice).status, 200);
+}
+
+TEST_F(EmulatorContractTest, StatsCountOpenStreamsPerTask) {
+  Start(EmulatorOptions{.agent_step_delay = absl::Hours(1),
+                        .heartbeat_interval = absl::Hours(1)});
+  const std::string a = Create("watch a");
+  const std::string b = Create("watch b");
+  const std::string header = absl::StrCat("Authorization: token ", kAlice);
+  auto url = [&](const std::string& id) {
+    return absl::StrCat(client().base_url(), TaskPath(id), "/events/stream");
+  };
+  // Refused opens are not streams.
+  EXPECT_EQ(client().Get(TaskPath("missing") + "/events/stream", kAlice).status,
+            404);
+  EXPECT_EQ(client().Get(TaskPath(a) + "/events/stream", "").status, 401);
+
+  auto a1 = std::make_unique<TestSseClient>(url(a), std::vector{header});
+  auto a2 = std::make_unique<TestSseClient>(url(a), std::vector{header});
+  auto b1 = std::make_unique<TestSseClient>(url(b), std::vector{header});
+  ASSERT_TRUE(
+      WaitUntil([&] { return emulator_->open_stream_count() == 3; }, kWait));
+  EXPECT_EQ(emulator_->open_stream_count(a), 2u);
+  EXPECT_EQ(emulator_->open_stream_count(b), 1u);
+  EXPECT_EQ(emulator_->open_stream_count("missing"), 0u);
+  EXPECT_EQ(emulator_->streams_opened_total(), 3u);
+  TestResponse stats = client().Get("/_emulator/stats", "");
+  EXPECT_EQ(stats.status, 200);
+  EXPECT_EQ(stats.Header("Content-Type"), "application/json");
+  EXPECT_EQ(stats.Json(), (Json{{"open_streams", 3},
+                                {"streams_opened_total", 3},
+                                {"open_streams_by_task", {{a, 2}, {b, 1}}}}));
+
+  b1.reset();
+  a1.reset();
+  ASSERT_TRUE(
+      WaitUntil([&] { return emulator_->open_stream_count() == 1; }, kWait));
+  EXPECT_EQ(emulator_->open_stream_count(a), 1u);
+  EXPECT_EQ(emulator_->open_stream_count(b), 0u);
+  EXPECT_EQ(emulator_->streams_opened_total(), 3u);
+  EXPECT_EQ(client().Get("/_emulator/stats", "").Json(),
+            (Json{{"open_streams", 1},
+                  {"streams_opened_total", 3},
+                  {"open_streams_by_task", {{a, 1}}}}));
+}
+
+// CLOCK_REALTIME, the firehose's clock, in nanoseconds.
+int64_t RealtimeNs() {
+  timespec now;
+  clock_gettime(CLOCK_REALTIME, &now);
+  return int64_t{now.tv_sec} * 1000000000 + now.tv_nsec;
+}
+
+// The firehose contract: valid AgentConsoleEvents, in history and on every
+// stream of the task, numbered without gaps, stamped with CLOCK_REALTIME.
+TEST_F(EmulatorContractTest, FirehoseEmitsStampedEventsToHistoryAndStreams) {
+  Start(EmulatorOptions{.agent_step_delay = absl::Hours(1),
+                        .heartbeat_interval = absl::Hours(1)});
+  const std::string id = Create("relay target");
+  const std::string url =
+      absl::StrCat(client().base_url(), TaskPath(id), "/events/stream");
+  const std::string header = absl::StrCat("Authorization: token ", kAlice);
+  TestSseClient first(url, {header});
+  TestSseClient second(url, {header});
+  ASSERT_TRUE(
+      WaitUntil([&] { return emulator_->open_stream_count(id) == 2; }, kWait));
+
+  constexpr int kCount = 300;
+  const int64_t before_ns = RealtimeNs();
+  TestResponse started = client().Request(
+      "PUT", "/_emulator/firehose", "",
+      Json{{"task_id", id}, {"rate", 5000}, {"count", kCount}}.dump());
+  ASSERT_EQ(started.status, 200) << started.body;
+  EXPECT_EQ(started.Json()["first_seq"], 1);
+  EXPECT_EQ(started.Json()["running"], true);
+
+  // history: the user message, then the firehose's events.
+  auto firehose_frames = [](const std::vector<SseFrame>& frames) {
+    std::vector<Json> events;
+    for (const SseFrame& frame : frames) {
+      if (frame.data.empty()) continue;
+      Json event = Json::parse(frame.data);
+      if (absl::StartsWith(event["eventBody"].value("content", ""),
+                           "firehose ")) {
+        events.push_back(std::move(event));
+      }
+    }
+    return events;
+  };
+  for (TestSseClient* stream : {&first, &second}) {
+    ASSERT_TRUE(stream->WaitForFrames(
+        [&](const std::vector<SseFrame>& frames) {
+          return firehose_frames(frames).size() == kCount;
+        },
+        kWait));
+  }
+  const int64_t after_ns = RealtimeNs();
+  const std::vector<Json> events = firehose_frames(ParseSseFrames(first.raw()));
+  EXPECT_EQ(events, firehose_frames(ParseSseFrames(second.raw())));
+  int64_t previous_ns = before_ns;
+  for (int i = 0; i < kCount; ++i) {
+    const Json& event = events[i];
+    EXPECT_EQ(event["type"], "agentResponse");
+    EXPECT_EQ(event["isSynthetic"], false);
+    const Json& body = event["eventBody"];
+    EXPECT_EQ(body["type"], "assistant_message");
+    EXPECT_EQ(body["is_final"], false);
+    EXPECT_EQ(body["token_usage"], Json::object());
+    EXPECT_TRUE(body.contains("timestamp"));
+    const std::string content = body["content"];
+    const std::string prefix = absl::StrCat("firehose seq=", i + 1, " t=");
+    ASSERT_TRUE(absl::StartsWith(content, prefix)) << content;
+    int64_t sent_ns = 0;
+    ASSERT_TRUE(absl::SimpleAtoi(content.substr(prefix.size()), &sent_ns))
+        << content;
+    // Send times are wall-clock nanoseconds, in order, within the run.
+    EXPECT_GE(sent_ns, previous_ns);
+    EXPECT_LE(sent_ns, after_ns);
+    previous_ns = sent_ns;
+  }
+
+  // Ordinary history: listed, and replayed after a Last-Event-ID.
+  const Json history = AllEvents(id);
+  ASSERT_EQ(history.size(), kCount + 1u);
+  EXPECT_EQ(history[1], events[0]);
+  EXPECT_EQ(history[kCount], events[kCount - 1]);
+  TestSseClient resumed(
+      url, {header, absl::StrCat("Last-Event-ID: ",
+                                 events[kCount - 2]["id"].get<std::string>())});
+  ASSERT_TRUE(resumed.WaitForFrames(
+      [&](const std::vector<SseFrame>& frames) { return !Ids(frames).empty(); },
+      kWait));
+  EXPECT_EQ(Ids(ParseSseFrames(resumed.raw())),
+            std::vector<std::string>{events[kCount - 1]["id"]});
+
+  const Json listed = client().Get("/_emulator/firehose", "").Json();
+  ASSERT_EQ(listed["firehoses"].size(), 1u);
+  EXPECT_EQ(listed["firehoses"][0]["emitted"], kCount);
+  EXPECT_EQ(listed["firehoses"][0]["running"], false);
+}
+
+TEST_F(EmulatorContractTest, FirehoseRefusals) {
+  const std::string id = Create("relay target");
+  ExpectError(client().Request("PUT", "/_emulator/firehose", "",
+                               R"({"task_id": "missing", "rate": 1,
+                                   "count": 1})"),
+              404, "task not found");
+  ExpectError(client().Request("PUT", "/_emulator/firehose", "",
+                               R"({"task_id": "x", "rate": 0, "count": 1})"),
+              400,
+              "invalid firehose: rate must be an integer between 1 and "
+              "1000000");
+  const std::string slow =
+      Json{{"task_id", id}, {"rate", 1}, {"count", 1000}}.dump();
+  ASSERT_EQ(client().Request("PUT", "/_emulator/firehose", "", slow).status,
+            200);
+  ExpectError(client().Request("PUT", "/_emulator/firehose", "", slow), 409,
+              "a firehose is already running on task");
+  EXPECT_EQ(client().Request("DELETE", "/_emulator/firehose", "").status, 204);
+  EXPECT_EQ(
+      client().Get("/_emulator/firehose", "").Json()["firehoses"][0]["running"],
+      false);
 }
 
 TEST_F(EmulatorContractTest, StoppingTheEmulatorEndsOpenStreams) {

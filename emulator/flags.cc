@@ -219,9 +219,10 @@ Every flag can also be set through its environment variable; flags win.
       then any intermediates) and its unencrypted PEM private key. Both or
       neither. Clients must trust the issuing CA (neo-bridge: --ca-file).
   --no-admin                   NEO_EMULATOR_NO_ADMIN=1
-      Turn off the test-only fault injection: the unauthenticated admin
-      API (/_emulator/faults) and the X-Emulator-Fault request header. On
-      by default; see the README, "Fault knobs".
+      Turn off the test-only tooling: the unauthenticated admin API
+      (/_emulator/faults, /_emulator/stats, /_emulator/firehose) and the
+      X-Emulator-Fault request header. On by default; see the README,
+      "Fault knobs" and "Stream stats and the firehose".
   --help, -h
       Show this help.
 

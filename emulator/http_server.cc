@@ -102,22 +102,22 @@ int BoundPort(evconnlistener* listener) {
 
 }  // namespace
 
-HttpServer::HttpServer(event_base* base, ApiHandler* handler,
-                       TaskService* service, FaultState* faults, uint64_t seed,
-                       bool admin_api)
+HttpServer::HttpServer(event_base* base, const Dependencies& dependencies,
+                       uint64_t seed, bool admin_api)
     : base_(base),
-      handler_(handler),
-      service_(service),
-      faults_(faults),
-      admin_(faults),
+      handler_(dependencies.handler),
+      service_(dependencies.service),
+      faults_(dependencies.faults),
+      stats_(dependencies.stats),
+      admin_(dependencies.admin),
       admin_api_(admin_api),
       request_ids_(seed, kRequestIdStream) {}
 
 absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Create(
-    event_base* base, const Options& options, ApiHandler* handler,
-    TaskService* service, FaultState* faults) {
-  std::unique_ptr<HttpServer> server(new HttpServer(
-      base, handler, service, faults, options.seed, options.admin_api));
+    event_base* base, const Options& options, Dependencies dependencies) {
+  std::unique_ptr<HttpServer> server(
+      new HttpServer(base, dependencies, options.seed,
+                     options.admin_api && dependencies.admin != nullptr));
   server->http_ = evhttp_new(base);
   if (server->http_ == nullptr) {
     return absl::InternalError("evhttp_new failed");
@@ -156,12 +156,12 @@ HttpServer::~HttpServer() {
   delayed_.clear();
   // Freeing the evhttp frees every connection and runs close callbacks:
   // detach streams and drains first so none reaches a half-destroyed server.
-  for (auto& [raw, stream] : streams_) {
-    service_->Unsubscribe(stream->subscription_id());
-    stream->Detach();
+  for (auto& [raw, open] : streams_) {
+    service_->Unsubscribe(open.stream->subscription_id());
+    open.stream->Detach();
   }
   streams_.clear();
-  open_streams_.store(0, std::memory_order_relaxed);
+  stats_->ClosedAll();
   for (evhttp_connection* connection : draining_) {
     evhttp_connection_set_closecb(connection, nullptr, nullptr);
   }
@@ -225,7 +225,7 @@ void HttpServer::Handle(evhttp_request* request) {
   }
 
   if (admin_api_ && IsAdminPath(parsed.path)) {
-    Reply(request, admin_.Handle(parsed), request_id);
+    Reply(request, admin_->Handle(parsed), request_id);
     return;
   }
 
@@ -329,8 +329,9 @@ void HttpServer::StartStream(evhttp_request* request,
       request, base_, heartbeat_tv_, std::move(faults),
       [this](SseStream* stream) { CloseStream(stream); });
   SseStream* stream = owned.get();
-  streams_.emplace(stream, std::move(owned));
-  open_streams_.store(streams_.size(), std::memory_order_relaxed);
+  streams_.emplace(stream, OpenStream{.stream = std::move(owned),
+                                      .task_id = target.task_id});
+  stats_->Opened(target.task_id);
 
   std::optional<absl::string_view> last_event_id;
   if (target.last_event_id) last_event_id = *target.last_event_id;
@@ -345,7 +346,7 @@ void HttpServer::StartStream(evhttp_request* request,
     stream->Detach();
     evhttp_send_reply_end(request);
     streams_.erase(stream);
-    open_streams_.store(streams_.size(), std::memory_order_relaxed);
+    stats_->Closed(target.task_id);
     return;
   }
   stream->set_subscription_id(subscription->id);
@@ -359,8 +360,8 @@ void HttpServer::CloseStream(SseStream* stream) {
   auto it = streams_.find(stream);
   if (it == streams_.end()) return;
   service_->Unsubscribe(stream->subscription_id());
+  stats_->Closed(it->second.task_id);
   streams_.erase(it);
-  open_streams_.store(streams_.size(), std::memory_order_relaxed);
 }
 
 void HttpServer::BeginShutdown(std::function<void()> drained) {
@@ -369,9 +370,9 @@ void HttpServer::BeginShutdown(std::function<void()> drained) {
     bound_ = nullptr;
   }
   std::vector<std::unique_ptr<SseStream>> streams;
-  for (auto& [raw, stream] : streams_) streams.push_back(std::move(stream));
+  for (auto& [raw, open] : streams_) streams.push_back(std::move(open.stream));
   streams_.clear();
-  open_streams_.store(0, std::memory_order_relaxed);
+  stats_->ClosedAll();
   for (auto& stream : streams) {
     service_->Unsubscribe(stream->subscription_id());
     draining_.insert(stream->connection());

@@ -3,7 +3,6 @@
 #ifndef NEO_EMULATOR_HTTP_SERVER_H_
 #define NEO_EMULATOR_HTTP_SERVER_H_
 
-#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -20,6 +19,7 @@
 #include "emulator/fault_state.h"
 #include "emulator/ids.h"
 #include "emulator/sse_stream.h"
+#include "emulator/stream_stats.h"
 #include "emulator/task_service.h"
 
 struct bufferevent;
@@ -39,9 +39,10 @@ namespace neo_emulator {
 // injected status, or give the stream it opens StreamFaults. Admin requests
 // (/_emulator/...) bypass faults.
 //
+// Every stream that opens and closes is counted in `stats` (by task).
+//
 // Thread: created, used and destroyed on the event-loop thread (or before
-// the loop starts). `handler`, `service` and `faults` must outlive the
-// server.
+// the loop starts).
 class HttpServer {
  public:
   struct Options {
@@ -57,10 +58,19 @@ class HttpServer {
     ssl_ctx_st* tls_context = nullptr;
   };
 
+  // What the server serves and updates; none owned, all must outlive it.
+  struct Dependencies {
+    ApiHandler* handler = nullptr;
+    // nullptr = no admin API, as with Options::admin_api false.
+    AdminHandler* admin = nullptr;
+    TaskService* service = nullptr;
+    FaultState* faults = nullptr;
+    StreamStats* stats = nullptr;
+  };
+
   // Binds and starts accepting on `base` (the loop may not be running yet).
   static absl::StatusOr<std::unique_ptr<HttpServer>> Create(
-      event_base* base, const Options& options, ApiHandler* handler,
-      TaskService* service, FaultState* faults);
+      event_base* base, const Options& options, Dependencies dependencies);
   // Frees every connection (open streams included) without callbacks into
   // the handler or service beyond unsubscribing.
   ~HttpServer();
@@ -75,11 +85,6 @@ class HttpServer {
   // once every ended stream and every 503 is flushed or its connection is
   // gone; synchronously when there were none.
   void BeginShutdown(std::function<void()> drained);
-
-  // Open SSE streams. Thread-safe.
-  size_t open_streams() const {
-    return open_streams_.load(std::memory_order_relaxed);
-  }
 
  private:
   // An API request on its way to the handler, with the faults decided when
@@ -96,8 +101,14 @@ class HttpServer {
     HttpServer* server = nullptr;
   };
 
-  HttpServer(event_base* base, ApiHandler* handler, TaskService* service,
-             FaultState* faults, uint64_t seed, bool admin_api);
+  // An open stream and the task it watches.
+  struct OpenStream {
+    std::unique_ptr<SseStream> stream;
+    std::string task_id;
+  };
+
+  HttpServer(event_base* base, const Dependencies& dependencies, uint64_t seed,
+             bool admin_api);
 
   static void OnRequest(evhttp_request* request, void* arg);
   // evhttp's bufferevent factory in TLS mode: a server-side TLS bufferevent
@@ -121,15 +132,15 @@ class HttpServer {
   ApiHandler* handler_;
   TaskService* service_;
   FaultState* faults_;
-  AdminHandler admin_;
+  StreamStats* stats_;
+  AdminHandler* admin_;
   bool admin_api_;
   IdSource request_ids_;
   evhttp* http_ = nullptr;
   evhttp_bound_socket* bound_ = nullptr;
   const timeval* heartbeat_tv_ = nullptr;  // Common timeout owned by base_.
   int port_ = 0;
-  absl::flat_hash_map<SseStream*, std::unique_ptr<SseStream>> streams_;
-  std::atomic<size_t> open_streams_{0};
+  absl::flat_hash_map<SseStream*, OpenStream> streams_;
   absl::flat_hash_set<evhttp_connection*> draining_;
   absl::flat_hash_map<PendingRequest*, std::unique_ptr<PendingRequest>>
       delayed_;

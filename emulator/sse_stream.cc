@@ -6,6 +6,8 @@
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <sys/socket.h>
@@ -46,6 +48,10 @@ SseStream::SseStream(evhttp_request* request, event_base* base,
   bufferevent* bev = evhttp_connection_get_bufferevent(connection_);
   const evutil_socket_t fd = bev != nullptr ? bufferevent_getfd(bev) : -1;
   if (fd >= 0) {
+    // Frames are small and written one by one: without this, Nagle's
+    // algorithm holds each behind the client's delayed ACK (up to 40 ms).
+    const int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     peer_watch_ = event_new(base, fd, EV_READ | EV_PERSIST,
                             &SseStream::OnPeerReadable, this);
     event_add(peer_watch_, nullptr);

@@ -197,6 +197,14 @@ void TaskService::Unsubscribe(uint64_t subscription_id) {
   subscribers_.erase(it);
 }
 
+absl::Status TaskService::AppendAgentResponse(absl::string_view task_id,
+                                              Json body) {
+  Task* task = store_.Find(task_id);
+  if (task == nullptr) return absl::NotFoundError(kTaskNotFound);
+  AppendEvent(*task, kAgentResponse, /*synthetic=*/false, std::move(body));
+  return absl::OkStatus();
+}
+
 void TaskService::AppendEvent(Task& task, absl::string_view type,
                               bool synthetic, Json body) {
   ConsoleEvent event;

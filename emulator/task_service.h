@@ -101,6 +101,13 @@ class TaskService {
   // Safe to call with an unknown id and from inside a callback.
   void Unsubscribe(uint64_t subscription_id);
 
+  // Records an agentResponse event with `body` (an AgentBackendEvent) on
+  // task `task_id`, whatever its org, creator or turn, and sends it to the
+  // task's watchers like any event: for test tooling (the admin firehose).
+  // Leaves the task's status and agent alone. NotFound for an unknown task.
+  absl::Status AppendAgentResponse(absl::string_view task_id,
+                                   nlohmann::json body);
+
   // Cancels every agent timer and drops every subscription without calling
   // it. Requests after Shutdown still work but agents no longer advance.
   void Shutdown();
