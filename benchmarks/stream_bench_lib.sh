@@ -16,8 +16,8 @@ NGINX=${NGINX:-nginx}
 ORG=acme
 TOKEN=pul-emulator-alice
 RESULTS_DIR=benchmarks/results
-EMULATOR_BIN=$BUILD_DIR/emulator/neo-emulator
-BRIDGE_BIN=$BUILD_DIR/bridge/server/neo-bridge
+EMULATOR_BIN=${EMULATOR_BIN:-$BUILD_DIR/emulator/neo-emulator}
+BRIDGE_BIN=${BRIDGE_BIN:-$BUILD_DIR/bridge/server/neo-bridge}
 CLK_TCK=$(getconf CLK_TCK)
 
 say() { printf '%s: %s\n' "$PART" "$*" >&2; }

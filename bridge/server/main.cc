@@ -10,6 +10,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "bridge/log/json_log.h"
 #include "bridge/security/service_token_policy.h"
@@ -85,6 +86,11 @@ int Serve(const neobridge::server::ServerOptions& options) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Debian's Abseil checks every Mutex acquisition against a global graph
+  // of lock orders (a debug aid, taken under one global lock): a large
+  // share of the bridge's CPU under load, and contention between threads.
+  // The tests keep it on; the service does not pay for it.
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   std::vector<std::string> args(argv + 1, argv + argc);
   absl::StatusOr<neobridge::server::ParsedCommandLine> parsed =
       neobridge::server::ParseCommandLine(args, neobridge::server::ProcessEnv);

@@ -1,5 +1,7 @@
 #include "bridge/service/agent_tasks_service.h"
 
+#include <pthread.h>
+
 #include <atomic>
 #include <chrono>
 #include <utility>
@@ -187,7 +189,39 @@ AgentTasksService::AgentTasksService(client::NeoClient& client,
       service_tokens_(service_tokens),
       options_(std::move(options)),
       limiter_(options_.limits),
-      hub_(client_, options_.stream, options_.observer) {}
+      hub_(client_, options_.stream, options_.observer),
+      heartbeats_([this] { RunHeartbeats(); }) {}
+
+AgentTasksService::~AgentTasksService() {
+  {
+    absl::MutexLock lock(&mu_);
+    stop_heartbeats_ = true;
+  }
+  heartbeats_.join();
+}
+
+void AgentTasksService::RunHeartbeats() {
+  pthread_setname_np(pthread_self(), "stream-heartbt");
+  for (;;) {
+    std::vector<stream::EventStreamReactor*> open;
+    {
+      absl::MutexLock lock(&mu_);
+      if (mu_.AwaitWithTimeout(absl::Condition(&stop_heartbeats_),
+                               options_.stream.heartbeat_interval)) {
+        return;
+      }
+      open.reserve(streams_.size());
+      for (stream::EventStreamReactor* reactor : streams_) {
+        reactor->AddRef();
+        open.push_back(reactor);
+      }
+    }
+    for (stream::EventStreamReactor* reactor : open) {
+      reactor->OnHeartbeatTick();
+      reactor->Release();
+    }
+  }
+}
 
 absl::Status AgentTasksService::CheckAccepting() {
   absl::MutexLock lock(&mu_);
@@ -382,7 +416,7 @@ AgentTasksService::StreamTaskEvents(
         security::CredentialFingerprint(credentials->access_token);
     reactor = new stream::EventStreamReactor(
         hub_, std::move(resolved), std::move(credentials->access_token),
-        std::move(fingerprint), options_.stream.heartbeat_interval,
+        std::move(fingerprint),
         stream::StreamHooks{.observer = options_.observer,
                             .on_done = [this, record = std::move(record),
                                         lease = *std::move(lease)](

@@ -5,6 +5,7 @@
 #define NEOBRIDGE_BRIDGE_SERVICE_AGENT_TASKS_SERVICE_H_
 
 #include <string>
+#include <thread>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_set.h"
@@ -48,6 +49,8 @@ class AgentTasksService final : public v1::AgentTasksService::CallbackService {
   AgentTasksService(client::NeoClient& client,
                     ServiceTokenSource* service_tokens,
                     AgentTasksServiceOptions options);
+  // Stops the heartbeat thread. gRPC must be done with every call.
+  ~AgentTasksService() override;
 
   grpc::ServerUnaryReactor* ListTasks(grpc::CallbackServerContext* context,
                                       const v1::ListTasksRequest* request,
@@ -107,6 +110,9 @@ class AgentTasksService final : public v1::AgentTasksService::CallbackService {
       grpc::CallbackServerContext* context);
   // UNAVAILABLE when draining.
   absl::Status CheckAccepting();
+  // The heartbeat thread: every heartbeat interval, ticks every open
+  // stream (one thread for all streams, not a timer each).
+  void RunHeartbeats();
   // Validates `request` (after resolving its org), resolves credentials and
   // timeout, and starts `call` on the NeoClient; the returned reactor
   // finishes exactly once with the response or the error.
@@ -133,6 +139,8 @@ class AgentTasksService final : public v1::AgentTasksService::CallbackService {
   // Open streams, registered until their OnDone.
   absl::flat_hash_set<stream::EventStreamReactor*> streams_
       ABSL_GUARDED_BY(mu_);
+  bool stop_heartbeats_ ABSL_GUARDED_BY(mu_) = false;
+  std::thread heartbeats_;
 };
 
 }  // namespace neobridge::service

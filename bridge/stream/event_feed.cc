@@ -340,14 +340,17 @@ void EventFeed::AppendLocked(v1::TaskEvent event, size_t bytes) {
 }
 
 void EventFeed::TrimHistoryLocked() {
+  auto over = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return history_.size() > options_.history_events ||
+           history_bytes_ > options_.history_bytes;
+  };
+  if (!over()) return;
   // Items a caller has yet to take stay (the callers' lag bounds them).
   uint64_t needed = first_seq_ + history_.size();
   for (const auto& [subscriber, state] : subscribers_) {
     if (!state.cut) needed = std::min(needed, state.next);
   }
-  while (!history_.empty() && first_seq_ < needed &&
-         (history_.size() > options_.history_events ||
-          history_bytes_ > options_.history_bytes)) {
+  while (!history_.empty() && first_seq_ < needed && over()) {
     const std::string& id = history_.front()->event().id();
     if (!id.empty()) seq_of_id_.erase(id);
     history_bytes_ -= history_sizes_.front();

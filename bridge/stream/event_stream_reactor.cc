@@ -1,6 +1,5 @@
 #include "bridge/stream/event_stream_reactor.h"
 
-#include <chrono>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -9,26 +8,16 @@
 #include "google/protobuf/util/time_util.h"
 
 namespace neobridge::stream {
-namespace {
-
-std::chrono::system_clock::time_point Deadline(absl::Duration delay) {
-  return std::chrono::system_clock::now() +
-         absl::ToChronoNanoseconds(std::max(delay, absl::ZeroDuration()));
-}
-
-}  // namespace
 
 EventStreamReactor::EventStreamReactor(StreamHub& hub,
                                        v1::StreamTaskEventsRequest request,
                                        std::string access_token,
                                        std::string credential_fingerprint,
-                                       absl::Duration heartbeat_interval,
                                        StreamHooks hooks)
     : hub_(hub),
       request_(std::move(request)),
       access_token_(std::move(access_token)),
       credential_fingerprint_(std::move(credential_fingerprint)),
-      heartbeat_interval_(heartbeat_interval),
       observer_(*hooks.observer),
       on_done_(std::move(hooks.on_done)),
       last_event_id_(request_.last_event_id()) {}
@@ -43,7 +32,6 @@ void EventStreamReactor::Start() {
     feed_ = std::move(feed);
     // The call may have ended before it had a feed to leave.
     if (finishing_) actions.detach = true;
-    actions.arm_heartbeat = true;
     PumpLocked(actions);
   }
   Execute(std::move(actions));
@@ -102,7 +90,6 @@ void EventStreamReactor::FinishLocked(absl::Status status, Actions& actions) {
   finishing_ = true;
   final_status_ = std::move(status);
   actions.detach = true;
-  heartbeat_alarm_.swap(actions.old_heartbeat);
 }
 
 void EventStreamReactor::OnFeedUpdate() {
@@ -173,43 +160,26 @@ std::string EventStreamReactor::last_event_id() {
   return last_event_id_;
 }
 
-void EventStreamReactor::OnHeartbeatAlarm(bool ok) {
+void EventStreamReactor::OnHeartbeatTick() {
   Actions actions;
   {
     absl::MutexLock lock(&mu_);
-    if (ok && !finishing_) {
-      if (!wrote_since_tick_) heartbeat_due_ = true;
-      wrote_since_tick_ = false;
-      actions.arm_heartbeat = true;
-      PumpLocked(actions);
-    }
+    if (finishing_) return;
+    if (!wrote_since_tick_) heartbeat_due_ = true;
+    wrote_since_tick_ = false;
+    PumpLocked(actions);
   }
   Execute(std::move(actions));
-  Release();
 }
 
 void EventStreamReactor::Execute(Actions actions) {
-  // The alarm is made and destroyed outside the lock: either may take
-  // gRPC's library lock (init/shutdown), under which gRPC may run a
-  // cancelled alarm's callback, which takes `mu_`. It is set under it (a
-  // future deadline never runs the callback inline).
-  std::unique_ptr<grpc::Alarm> heartbeat =
-      actions.arm_heartbeat ? std::make_unique<grpc::Alarm>() : nullptr;
   std::shared_ptr<EventFeed> feed;
   const v1::StreamTaskEventsResponse* write = nullptr;
   {
     absl::MutexLock lock(&mu_);
-    if (heartbeat != nullptr && !finishing_) {
-      std::swap(heartbeat_alarm_, heartbeat);
-      AddRef();
-      heartbeat_alarm_->Set(Deadline(heartbeat_interval_),
-                            [this](bool ok) { OnHeartbeatAlarm(ok); });
-    }
     if (actions.detach || actions.resume_upstream != 0) feed = feed_;
     if (actions.start_write) write = write_;
   }
-  heartbeat.reset();
-  actions.old_heartbeat.reset();
   if (feed != nullptr) {
     if (actions.detach) feed->Detach(this);
     if (actions.resume_upstream != 0) feed->Resume(actions.resume_upstream);

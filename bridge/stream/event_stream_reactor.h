@@ -5,7 +5,6 @@
 #ifndef NEOBRIDGE_BRIDGE_STREAM_EVENT_STREAM_REACTOR_H_
 #define NEOBRIDGE_BRIDGE_STREAM_EVENT_STREAM_REACTOR_H_
 
-#include <grpcpp/alarm.h>
 #include <grpcpp/support/server_callback.h>
 
 #include <atomic>
@@ -41,12 +40,12 @@ struct StreamHooks {
 // Owns itself: created by the service for one call, deleted once gRPC has
 // called OnDone and no timer or feed notification still refers to it.
 //
-// Threads: gRPC reactions (OnWriteDone, OnCancel, OnDone) and alarm
-// callbacks run on gRPC's callback threads, OnFeedUpdate on the transport's
-// loop thread or any of those. All state is under `mu_`; gRPC and hub
-// methods are called only after releasing it (EventFeed::Take is called
-// under it: lock order reactor, then feed). Exactly one write is in flight
-// at a time, and Finish is called exactly once.
+// Threads: gRPC reactions (OnWriteDone, OnCancel, OnDone) run on gRPC's
+// callback threads, OnFeedUpdate on the transport's loop thread or any of
+// those, OnHeartbeatTick on the owner's heartbeat thread. All state is under
+// `mu_`; gRPC and hub methods are called only after releasing it
+// (EventFeed::Take is called under it: lock order reactor, then feed). Exactly
+// one write is in flight at a time, and Finish is called exactly once.
 class EventStreamReactor final
     : public grpc::ServerWriteReactor<v1::StreamTaskEventsResponse>,
       public FeedSubscriber {
@@ -57,10 +56,15 @@ class EventStreamReactor final
   EventStreamReactor(StreamHub& hub, v1::StreamTaskEventsRequest request,
                      std::string access_token,
                      std::string credential_fingerprint,
-                     absl::Duration heartbeat_interval, StreamHooks hooks = {});
+                     StreamHooks hooks = {});
 
-  // Joins the task's feed and arms the heartbeat timer.
+  // Joins the task's feed.
   void Start();
+
+  // The owner calls this every heartbeat interval (for all its streams from
+  // one thread, not a timer per stream): a Heartbeat goes to the caller
+  // when nothing was written since the previous tick.
+  void OnHeartbeatTick();
 
   // Ends the call with `status` (e.g. UNAVAILABLE at server shutdown) once
   // the write in flight, if any, is done. A no-op once the call is ending.
@@ -87,15 +91,12 @@ class EventStreamReactor final
     bool start_write = false;
     bool finish = false;
     grpc::Status finish_status;
-    bool arm_heartbeat = false;
     bool detach = false;
     client::CallId resume_upstream = 0;
-    std::unique_ptr<grpc::Alarm> old_heartbeat;
   };
 
   ~EventStreamReactor() override = default;
 
-  void OnHeartbeatAlarm(bool ok);
   // Starts the next write, or Finish, when the state calls for it.
   void PumpLocked(Actions& actions) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Ends the call with `status` once the write in flight is done.
@@ -107,12 +108,11 @@ class EventStreamReactor final
   const v1::StreamTaskEventsRequest request_;
   std::string access_token_;  // Handed to the hub in Start.
   const std::string credential_fingerprint_;
-  const absl::Duration heartbeat_interval_;
   client::UpstreamObserver& observer_;
   absl::AnyInvocable<void(EventStreamReactor*, const absl::Status&) &&>
       on_done_;
-  // gRPC's reference (released in OnDone), plus one per armed alarm and
-  // per feed notification in progress.
+  // gRPC's reference (released in OnDone), plus one per feed notification
+  // or heartbeat tick in progress.
   std::atomic<int> refs_{1};
 
   absl::Mutex mu_;
@@ -132,8 +132,6 @@ class EventStreamReactor final
   bool finishing_ ABSL_GUARDED_BY(mu_) = false;
   absl::Status final_status_ ABSL_GUARDED_BY(mu_);
   bool finish_called_ ABSL_GUARDED_BY(mu_) = false;
-  // Replaced (never re-set) each time it is armed.
-  std::unique_ptr<grpc::Alarm> heartbeat_alarm_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace neobridge::stream

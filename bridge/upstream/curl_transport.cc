@@ -90,6 +90,9 @@ void EnsureCurlGlobalInit(CURLcode* result) {
 
 // One Send() or OpenStream(). Built on the calling thread, then owned by the
 // loop thread (through a kStart command) until its callback has run.
+// Easy handles kept for reuse; beyond this, finished ones are freed.
+constexpr size_t kMaxIdleEasy = 256;
+
 struct CurlTransport::Transfer {
   CurlTransport* transport = nullptr;
   RequestId id = 0;
@@ -283,7 +286,7 @@ std::unique_ptr<CurlTransport::Transfer> CurlTransport::NewTransfer(
     return t;
   }
 
-  t->easy = CurlEasy::Create();
+  t->easy = TakeEasy();
   if (!t->easy) {
     t->setup_error = absl::ResourceExhaustedError("out of memory");
     return t;
@@ -625,7 +628,30 @@ void CurlTransport::Finish(RequestId id, absl::Status status) {
   Complete(std::move(t), std::move(status));
 }
 
+CurlEasy CurlTransport::TakeEasy() {
+  {
+    absl::MutexLock lock(&mu_);
+    if (!idle_easy_.empty()) {
+      CurlEasy easy = std::move(idle_easy_.back());
+      idle_easy_.pop_back();
+      return easy;
+    }
+  }
+  return CurlEasy::Create();
+}
+
+void CurlTransport::ReturnEasy(CurlEasy easy) {
+  if (!easy) return;
+  // Back to default options; keeps the handle's buffers (connections live
+  // in the multi handle's pool either way).
+  curl_easy_reset(easy.get());
+  absl::MutexLock lock(&mu_);
+  if (idle_easy_.size() < kMaxIdleEasy) idle_easy_.push_back(std::move(easy));
+}
+
 void CurlTransport::Complete(std::unique_ptr<Transfer> t, absl::Status status) {
+  // Out of the multi handle by now (Finish), or never added.
+  if (!t->in_multi) ReturnEasy(std::move(t->easy));
   // No lock is held here: the callback may call back into the transport.
   if (t->is_stream()) {
     std::shared_ptr<StreamObserver> observer = std::move(t->observer);

@@ -123,6 +123,11 @@ class CurlTransport final : public HttpTransport {
   void Finish(RequestId id, absl::Status status);
   void Complete(std::unique_ptr<Transfer> transfer, absl::Status status);
   void CancelEverything();
+  // An easy handle for a new transfer: a reset one from the pool, or new.
+  CurlEasy TakeEasy();
+  // Keeps `easy` (out of the multi handle) for a later transfer: a new
+  // handle costs an allocation of its buffers and their setup per request.
+  void ReturnEasy(CurlEasy easy);
 
   static int OnSocket(CURL* easy, curl_socket_t fd, int what, void* userp,
                       void* socketp);
@@ -136,6 +141,8 @@ class CurlTransport final : public HttpTransport {
   absl::Mutex mu_;
   std::vector<Command> commands_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  // Reset easy handles for reuse, at most kMaxIdleEasy.
+  std::vector<CurlEasy> idle_easy_ ABSL_GUARDED_BY(mu_);
 
   // Owned by the loop thread once it runs.
   ScopedFd epoll_fd_;
