@@ -202,21 +202,30 @@ AgentTasksService::~AgentTasksService() {
 
 void AgentTasksService::RunHeartbeats() {
   pthread_setname_np(pthread_self(), "stream-heartbt");
-  for (;;) {
-    std::vector<stream::EventStreamReactor*> open;
+  // Each stream is ticked once per interval, but the streams are spread
+  // over kHeartbeatSlices evenly spaced wake-ups: ticking thousands at once
+  // would start as many writes at once, and gRPC would grow its executor
+  // pool to run their completions.
+  constexpr uint64_t kHeartbeatSlices = 16;
+  const absl::Duration period =
+      options_.stream.heartbeat_interval / kHeartbeatSlices;
+  for (uint64_t slot = 0;; slot = (slot + 1) % kHeartbeatSlices) {
+    std::vector<stream::EventStreamReactor*> due;
     {
       absl::MutexLock lock(&mu_);
-      if (mu_.AwaitWithTimeout(absl::Condition(&stop_heartbeats_),
-                               options_.stream.heartbeat_interval)) {
+      if (mu_.AwaitWithTimeout(absl::Condition(&stop_heartbeats_), period)) {
         return;
       }
-      open.reserve(streams_.size());
       for (stream::EventStreamReactor* reactor : streams_) {
-        reactor->AddRef();
-        open.push_back(reactor);
+        // A stream's slot is fixed by its address.
+        if ((reinterpret_cast<uintptr_t>(reactor) >> 6) % kHeartbeatSlices ==
+            slot) {
+          reactor->AddRef();
+          due.push_back(reactor);
+        }
       }
     }
-    for (stream::EventStreamReactor* reactor : open) {
+    for (stream::EventStreamReactor* reactor : due) {
       reactor->OnHeartbeatTick();
       reactor->Release();
     }
