@@ -67,6 +67,9 @@ SKIP_BUILD=${SKIP_BUILD:-0}
 JOBS=${JOBS:-2}
 KEEP_LOGS=${KEEP_LOGS:-0}
 NGINX=${NGINX:-nginx}
+# free_port, start_nginx.
+# shellcheck source=benchmarks/nginx/start_nginx.sh
+source benchmarks/nginx/start_nginx.sh
 RESULTS_DIR=benchmarks/results
 RESULT_JSON=$RESULTS_DIR/unary.json
 ORG=acme
@@ -144,11 +147,6 @@ wait_for_line() {
   return 1
 }
 
-# free_port: a loopback port that was free a moment ago.
-free_port() {
-  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
 "$EMULATOR_BIN" --listen 127.0.0.1:0 --agent-step-delay 0 \
   >"$LOG_DIR/emulator.out" 2>"$LOG_DIR/emulator.err" &
 emulator_pid=$!
@@ -205,36 +203,7 @@ else
   [ -n "$bridge_addr" ] || { cat "$LOG_DIR/bridge.log" >&2; die "neo-bridge did not start"; }
 fi
 
-# nginx: a free port picked just before start; another process may take it
-# first, so retry.
-NGINX_DIR=$LOG_DIR/nginx
-mkdir -p "$NGINX_DIR"
-nginx_pid='' nginx_addr=''
-for attempt in 1 2 3 4 5; do
-  port=$(free_port)
-  rm -f "$NGINX_DIR/nginx.pid"
-  sed -e "s|@DIR@|$NGINX_DIR|g" -e "s|@LISTEN_PORT@|$port|g" \
-      -e "s|@UPSTREAM_PORT@|$emulator_port|g" \
-      benchmarks/nginx/nginx.conf.in >"$NGINX_DIR/nginx.conf"
-  "$NGINX" -p "$NGINX_DIR/" -c "$NGINX_DIR/nginx.conf" -e "$NGINX_DIR/error.log" \
-    -g 'daemon off;' 2>>"$NGINX_DIR/stderr.log" &
-  candidate=$!
-  # The pid file appears once nginx has bound its port.
-  for _ in $(seq 1 50); do
-    kill -0 "$candidate" 2>/dev/null || break
-    if [ -s "$NGINX_DIR/nginx.pid" ] &&
-       curl -s -o /dev/null --max-time 1 "http://127.0.0.1:$port/"; then
-      nginx_pid=$candidate nginx_addr=127.0.0.1:$port
-      break
-    fi
-    sleep 0.1
-  done
-  if [ -n "$nginx_pid" ]; then pids+=("$nginx_pid"); break; fi
-  kill "$candidate" 2>/dev/null || true
-  wait "$candidate" 2>/dev/null || true
-  say "nginx did not start on port $port (attempt $attempt): $(tail -n 1 "$NGINX_DIR/error.log" 2>/dev/null)"
-done
-[ -n "$nginx_pid" ] || { cat "$NGINX_DIR/stderr.log" "$NGINX_DIR/error.log" >&2 2>/dev/null; die "nginx did not start"; }
+start_nginx "$emulator_port"
 say "neo-emulator $emulator_addr (pid $emulator_pid), neo-bridge $bridge_addr (pid $bridge_pid), nginx $nginx_addr (pid $nginx_pid)"
 
 # --- tasks ------------------------------------------------------------------
