@@ -24,7 +24,8 @@ neobridge_warnings(bench_http_response_parser)
 add_executable(unary_load unary_load.cc)
 target_link_libraries(unary_load PRIVATE bench::load_stats bridge::proto
                                          gRPC::grpc++ absl::flags
-                                         absl::flags_parse absl::strings
+                                         absl::flags_parse absl::status
+                                         absl::strings
                                          absl::synchronization absl::time)
 neobridge_warnings(unary_load)
 
