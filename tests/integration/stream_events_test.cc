@@ -16,6 +16,7 @@
 #include "bridge/server/bridge_server.h"
 #include "emulator/emulator.h"
 #include "neobridge/v1/agent_tasks_service.grpc.pb.h"
+#include "tests/support/bridge_and_emulator.h"
 #include "tests/support/stream_reader.h"
 
 namespace neobridge {
@@ -43,29 +44,19 @@ class StreamEventsTest : public ::testing::Test {
   void SetUp() override {
     neo_emulator::EmulatorOptions emulator_options;
     emulator_options.agent_step_delay = absl::Milliseconds(10);
-    auto emulator = neo_emulator::Emulator::Start(emulator_options);
-    ASSERT_TRUE(emulator.ok()) << emulator.status();
-    emulator_ = *std::move(emulator);
-
-    server::ServerOptions options;
-    options.listen = "127.0.0.1:0";
-    options.upstream_url = emulator_->base_url();
-    options.default_org = "acme";
-    options.access_token = "pul-emulator-alice";
-    // The suite calls without metadata: lend it the service token.
-    options.service_token_policy.kind = security::ServiceTokenPolicyKind::kOpen;
-    options.metrics_listen = "";  // Off: not under test here.
-    options.stream.heartbeat_interval = absl::Milliseconds(200);
-    options.stream.backoff.initial = absl::Milliseconds(10);
-    options.stream.backoff.max = absl::Milliseconds(100);
-    // A task's upstream stream closes with its last caller (fan-out and the
-    // linger are stream_fanout_test's subject).
-    options.stream.linger = absl::ZeroDuration();
-    auto bridge = server::BridgeServer::Start(options);
-    ASSERT_TRUE(bridge.ok()) << bridge.status();
-    bridge_ = *std::move(bridge);
-    stub_ = v1::AgentTasksService::NewStub(grpc::CreateChannel(
-        bridge_->address(), grpc::InsecureChannelCredentials()));
+    auto started = test_support::StartBridgeAndEmulator(
+        emulator_options, [](server::ServerOptions& options) {
+          options.stream.heartbeat_interval = absl::Milliseconds(200);
+          options.stream.backoff.initial = absl::Milliseconds(10);
+          options.stream.backoff.max = absl::Milliseconds(100);
+          // A task's upstream stream closes with its last caller (fan-out
+          // and the linger are stream_fanout_test's subject).
+          options.stream.linger = absl::ZeroDuration();
+        });
+    ASSERT_TRUE(started.ok()) << started.status();
+    emulator_ = std::move(started->emulator);
+    bridge_ = std::move(started->bridge);
+    stub_ = std::move(started->stub);
   }
 
   std::string CreateTask(const std::string& prompt) {

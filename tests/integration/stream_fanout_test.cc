@@ -17,6 +17,7 @@
 #include "bridge/server/bridge_server.h"
 #include "emulator/emulator.h"
 #include "neobridge/v1/agent_tasks_service.grpc.pb.h"
+#include "tests/support/bridge_and_emulator.h"
 #include "tests/support/stream_reader.h"
 
 namespace neobridge {
@@ -53,27 +54,17 @@ class StreamFanoutTest : public ::testing::Test {
     emulator_.reset();
     neo_emulator::EmulatorOptions emulator_options;
     emulator_options.agent_step_delay = absl::Milliseconds(10);
-    auto emulator = neo_emulator::Emulator::Start(emulator_options);
-    ASSERT_TRUE(emulator.ok()) << emulator.status();
-    emulator_ = *std::move(emulator);
-
-    server::ServerOptions options;
-    options.listen = "127.0.0.1:0";
-    options.upstream_url = emulator_->base_url();
-    options.default_org = "acme";
-    options.access_token = kAlice;
-    options.service_token_policy.kind = security::ServiceTokenPolicyKind::kOpen;
-    options.metrics_listen = "";
-    options.stream.heartbeat_interval = absl::Seconds(5);
-    options.stream.backoff.initial = absl::Milliseconds(10);
-    options.stream.backoff.max = absl::Milliseconds(100);
-    options.stream.linger = linger;
-    auto bridge = server::BridgeServer::Start(options);
-    ASSERT_TRUE(bridge.ok()) << bridge.status();
-    bridge_ = *std::move(bridge);
-    // Calls without metadata use the service token (alice's).
-    stub_ = v1::AgentTasksService::NewStub(grpc::CreateChannel(
-        bridge_->address(), grpc::InsecureChannelCredentials()));
+    auto started = test_support::StartBridgeAndEmulator(
+        emulator_options, [linger](server::ServerOptions& options) {
+          options.stream.heartbeat_interval = absl::Seconds(5);
+          options.stream.backoff.initial = absl::Milliseconds(10);
+          options.stream.backoff.max = absl::Milliseconds(100);
+          options.stream.linger = linger;
+        });
+    ASSERT_TRUE(started.ok()) << started.status();
+    emulator_ = std::move(started->emulator);
+    bridge_ = std::move(started->bridge);
+    stub_ = std::move(started->stub);
   }
 
   std::string CreateTask(const std::string& prompt) {

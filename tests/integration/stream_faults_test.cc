@@ -17,6 +17,7 @@
 #include "bridge/server/bridge_server.h"
 #include "emulator/emulator.h"
 #include "neobridge/v1/agent_tasks_service.grpc.pb.h"
+#include "tests/support/bridge_and_emulator.h"
 #include "tests/support/stream_reader.h"
 
 namespace neobridge {
@@ -33,26 +34,16 @@ class StreamFaultsTest : public ::testing::Test {
   void SetUp() override {
     neo_emulator::EmulatorOptions emulator_options;
     emulator_options.agent_step_delay = absl::Milliseconds(2);
-    auto emulator = neo_emulator::Emulator::Start(emulator_options);
-    ASSERT_TRUE(emulator.ok()) << emulator.status();
-    emulator_ = *std::move(emulator);
-
-    server::ServerOptions options;
-    options.listen = "127.0.0.1:0";
-    options.upstream_url = emulator_->base_url();
-    options.default_org = "acme";
-    options.access_token = "pul-emulator-alice";
-    // The suite calls without metadata: lend it the service token.
-    options.service_token_policy.kind = security::ServiceTokenPolicyKind::kOpen;
-    options.metrics_listen = "";  // Off: not under test here.
-    options.stream.upstream_idle_timeout = absl::Milliseconds(300);
-    options.stream.backoff.initial = absl::Milliseconds(1);
-    options.stream.backoff.max = absl::Milliseconds(20);
-    auto bridge = server::BridgeServer::Start(options);
-    ASSERT_TRUE(bridge.ok()) << bridge.status();
-    bridge_ = *std::move(bridge);
-    stub_ = v1::AgentTasksService::NewStub(grpc::CreateChannel(
-        bridge_->address(), grpc::InsecureChannelCredentials()));
+    auto started = test_support::StartBridgeAndEmulator(
+        emulator_options, [](server::ServerOptions& options) {
+          options.stream.upstream_idle_timeout = absl::Milliseconds(300);
+          options.stream.backoff.initial = absl::Milliseconds(1);
+          options.stream.backoff.max = absl::Milliseconds(20);
+        });
+    ASSERT_TRUE(started.ok()) << started.status();
+    emulator_ = std::move(started->emulator);
+    bridge_ = std::move(started->bridge);
+    stub_ = std::move(started->stub);
   }
 
   // All event ids of the task, in order, from ListTaskEvents.
