@@ -16,6 +16,7 @@
 #include "absl/time/clock.h"
 #include "bridge/server/bridge_server.h"
 #include "emulator/emulator.h"
+#include "emulator/test_http_client.h"
 #include "neobridge/v1/agent_tasks_service.grpc.pb.h"
 #include "tests/support/bridge_and_emulator.h"
 #include "tests/support/stream_reader.h"
@@ -49,17 +50,20 @@ class StreamFanoutTest : public ::testing::Test {
  protected:
   void SetUp() override { StartBridge(absl::Milliseconds(300)); }
 
-  void StartBridge(absl::Duration linger) {
+  void StartBridge(absl::Duration linger, size_t queue_capacity = 64,
+                   size_t max_lag = 1024) {
     bridge_.reset();
     emulator_.reset();
     neo_emulator::EmulatorOptions emulator_options;
     emulator_options.agent_step_delay = absl::Milliseconds(10);
     auto started = test_support::StartBridgeAndEmulator(
-        emulator_options, [linger](server::ServerOptions& options) {
+        emulator_options, [&](server::ServerOptions& options) {
           options.stream.heartbeat_interval = absl::Seconds(5);
           options.stream.backoff.initial = absl::Milliseconds(10);
           options.stream.backoff.max = absl::Milliseconds(100);
           options.stream.linger = linger;
+          options.stream.queue_capacity = queue_capacity;
+          options.stream.max_lag = max_lag;
         });
     ASSERT_TRUE(started.ok()) << started.status();
     emulator_ = std::move(started->emulator);
@@ -246,6 +250,53 @@ TEST_F(StreamFanoutTest, AJoinerFromBeforeTheSharedStartGetsItsOwnStream) {
   EXPECT_EQ(Ids(resumed->events()),
             std::vector<std::string>(all.begin() + 4, all.end()));
   EXPECT_EQ(emulator_->open_stream_count(), 2u);
+}
+
+TEST_F(StreamFanoutTest, ASlowCallerIsEndedWhileTheOthersGetEverything) {
+  // A lag bound well above what a reading caller falls behind in a burst,
+  // well below what the slow caller's flow-control window holds back.
+  StartBridge(absl::Milliseconds(300), /*queue_capacity=*/8, /*max_lag=*/512);
+  const std::string id = CreateTask("Summarize the stack");
+  // The slow caller does not read, on a channel whose flow-control window
+  // stays small (no BDP probing), so the bridge cannot write ahead for it.
+  grpc::ChannelArguments args;
+  args.SetInt(GRPC_ARG_HTTP2_BDP_PROBE, 0);
+  args.SetInt(GRPC_ARG_HTTP2_STREAM_LOOKAHEAD_BYTES, 16 * 1024);
+  auto slow_stub = v1::AgentTasksService::NewStub(grpc::CreateCustomChannel(
+      bridge_->address(), grpc::InsecureChannelCredentials(), args));
+  v1::StreamTaskEventsRequest request;
+  request.set_task_id(id);
+  StreamReader slow(*slow_stub, request, kWait, /*start_reading=*/false);
+  ASSERT_TRUE(WaitForUpstreamStreams(1));
+  auto fast = Stream(id);
+  ASSERT_TRUE(fast->WaitForTurnEnds(1));
+  const size_t history = fast->events().size();
+
+  // 3,000 events at 5,000/s from the emulator's firehose.
+  neo_emulator::testing::TestHttpClient admin(emulator_->base_url());
+  auto started =
+      admin.Request("PUT", "/_emulator/firehose", "",
+                    absl::StrCat(R"({"task_id": ")", id,
+                                 R"(", "rate": 5000, "count": 3000})"),
+                    {"Content-Type: application/json"});
+  ASSERT_EQ(started.status, 200) << started.body;
+  ASSERT_TRUE(fast->WaitForEvents(history + 3000)) << fast->status_text();
+  ExpectUniqueIds(fast->events());
+  EXPECT_EQ(emulator_->open_stream_count(), 1u);
+
+  slow.StartReading();
+  grpc::Status status = slow.WaitForEnd();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED)
+      << status.error_message();
+  EXPECT_THAT(status.error_message(),
+              ::testing::HasSubstr("fell too far behind"));
+  const std::vector<std::string> got = slow.ids();
+  const std::vector<std::string> all = Ids(fast->events());
+  ASSERT_LT(got.size(), all.size());
+  EXPECT_EQ(got,
+            std::vector<std::string>(all.begin(), all.begin() + got.size()));
+  // The fast caller goes on.
+  EXPECT_EQ(fast->status_text(), "open");
 }
 
 TEST_F(StreamFanoutTest,
