@@ -10,6 +10,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")"
 
 APT_PACKAGES=(
   build-essential cmake ninja-build pkg-config git ca-certificates
+  curl python3 procps
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libcurl4-openssl-dev nlohmann-json3-dev libabsl-dev libevent-dev libssl-dev
   prometheus-cpp-dev
