@@ -52,6 +52,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "benchmarks/dashed_flags.h"
 #include "benchmarks/http_response_parser.h"
 #include "benchmarks/load_stats.h"
 
@@ -539,16 +540,7 @@ int main(int argc, char** argv) {
       "--task-ids=ID,... --org=ORG --token=TOKEN [--rate=1000 "
       "[--connections=16] | --rate=0 --concurrency=32] [--duration=10s] "
       "[--warmup=1s]");
-  std::vector<std::string> args(argv, argv + argc);
-  std::vector<char*> arg_ptrs;
-  for (std::string& arg : args) {
-    if (arg.rfind("--", 0) == 0) {
-      const size_t end = std::min(arg.find('='), arg.size());
-      std::replace(arg.begin() + 2, arg.begin() + end, '-', '_');
-    }
-    arg_ptrs.push_back(arg.data());
-  }
-  absl::ParseCommandLine(static_cast<int>(arg_ptrs.size()), arg_ptrs.data());
+  neobridge::bench::ParseDashedCommandLine(argc, argv);
 
   LoadOptions options{
       .method = absl::GetFlag(FLAGS_method),

@@ -55,6 +55,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "benchmarks/dashed_flags.h"
 #include "benchmarks/firehose_probe.h"
 #include "benchmarks/load_stats.h"
 #include "benchmarks/loopback_http.h"
@@ -873,16 +874,7 @@ int main(int argc, char** argv) {
       "[--streams=1] [--rate=20000] [--duration=5s] [--watch=bridge=PID]");
   // Flags are spelled with dashes (--task-id); absl spells them with
   // underscores.
-  std::vector<std::string> args(argv, argv + argc);
-  std::vector<char*> arg_ptrs;
-  for (std::string& arg : args) {
-    if (arg.rfind("--", 0) == 0) {
-      const size_t end = std::min(arg.find('='), arg.size());
-      std::replace(arg.begin() + 2, arg.begin() + end, '-', '_');
-    }
-    arg_ptrs.push_back(arg.data());
-  }
-  absl::ParseCommandLine(static_cast<int>(arg_ptrs.size()), arg_ptrs.data());
+  neobridge::bench::ParseDashedCommandLine(argc, argv);
   bench::TightenTimerSlack();
   Options options{
       .protocol = absl::GetFlag(FLAGS_protocol),

@@ -44,6 +44,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "benchmarks/dashed_flags.h"
 #include "neobridge/v1/agent_tasks_service.grpc.pb.h"
 
 ABSL_FLAG(std::string, target, "127.0.0.1:50051",
@@ -646,16 +647,7 @@ int main(int argc, char** argv) {
       "[--org=ORG] [--token=TOKEN]");
   // Flags are spelled with dashes (--respond-interval); absl spells them
   // with underscores.
-  std::vector<std::string> args(argv, argv + argc);
-  std::vector<char*> arg_ptrs;
-  for (std::string& arg : args) {
-    if (arg.rfind("--", 0) == 0) {
-      const size_t end = std::min(arg.find('='), arg.size());
-      std::replace(arg.begin() + 2, arg.begin() + end, '-', '_');
-    }
-    arg_ptrs.push_back(arg.data());
-  }
-  absl::ParseCommandLine(static_cast<int>(arg_ptrs.size()), arg_ptrs.data());
+  neobridge::bench::ParseDashedCommandLine(argc, argv);
   LoadOptions options{
       .target = absl::GetFlag(FLAGS_target),
       .streams = absl::GetFlag(FLAGS_streams),

@@ -28,7 +28,8 @@ neobridge_warnings(bench_loopback_http)
 # HTTP/1.1 SSE (neo-emulator directly, or nginx): latency from the
 # emulator's send to receipt, events/s, order; N streams for fan-out.
 add_executable(relay_load relay_load.cc)
-target_link_libraries(relay_load PRIVATE bench::firehose_probe
+target_link_libraries(relay_load PRIVATE bench::dashed_flags
+                                         bench::firehose_probe
                                          bench::load_stats
                                          bench::loopback_http
                                          bench::sse_reader bridge::proto

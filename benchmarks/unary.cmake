@@ -22,7 +22,7 @@ neobridge_warnings(bench_http_response_parser)
 
 # unary_load: GetTask / ListTasks through neo-bridge on the callback API.
 add_executable(unary_load unary_load.cc)
-target_link_libraries(unary_load PRIVATE bench::load_stats bridge::proto
+target_link_libraries(unary_load PRIVATE bench::dashed_flags bench::load_stats bridge::proto
                                          gRPC::grpc++ absl::flags
                                          absl::flags_parse absl::status
                                          absl::strings
@@ -32,7 +32,7 @@ neobridge_warnings(unary_load)
 # http_load: the same REST calls over HTTP/1.1 keep-alive (to neo-emulator
 # directly, or to nginx in front of it), one epoll thread.
 add_executable(http_load http_load.cc)
-target_link_libraries(http_load PRIVATE bench::load_stats
+target_link_libraries(http_load PRIVATE bench::dashed_flags bench::load_stats
                                         bench::http_response_parser
                                         absl::flags absl::flags_parse
                                         absl::strings absl::str_format

@@ -39,6 +39,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "benchmarks/dashed_flags.h"
 #include "benchmarks/load_stats.h"
 #include "neobridge/v1/agent_tasks_service.grpc.pb.h"
 
@@ -372,16 +373,7 @@ int main(int argc, char** argv) {
       "[--channels=4] [--org=ORG] [--token=TOKEN]");
   // Flags are spelled with dashes (--task-ids); absl spells them with
   // underscores.
-  std::vector<std::string> args(argv, argv + argc);
-  std::vector<char*> arg_ptrs;
-  for (std::string& arg : args) {
-    if (arg.rfind("--", 0) == 0) {
-      const size_t end = std::min(arg.find('='), arg.size());
-      std::replace(arg.begin() + 2, arg.begin() + end, '-', '_');
-    }
-    arg_ptrs.push_back(arg.data());
-  }
-  absl::ParseCommandLine(static_cast<int>(arg_ptrs.size()), arg_ptrs.data());
+  neobridge::bench::ParseDashedCommandLine(argc, argv);
   const std::string method = absl::GetFlag(FLAGS_method);
   LoadOptions options{
       .target = absl::GetFlag(FLAGS_target),

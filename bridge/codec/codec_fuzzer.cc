@@ -13,8 +13,9 @@
 //    line (it goes into status messages and logs).
 // A violated check prints what was decoded and aborts.
 //
-// Built with -DNEOBRIDGE_FUZZ=ON (clang); codec_corpus_test also links
-// this file to replay tests/fuzz/codec_corpus in every build.
+// Built with -DNEOBRIDGE_FUZZ=ON (clang); codec_corpus_test
+// (tests/support/fuzz_corpus_test.cc) also links this file to replay
+// tests/fuzz/codec_corpus in every build.
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>

@@ -11,8 +11,9 @@
 //    nothing different from the unlimited run before failing.
 // A violated check prints the transcripts and aborts.
 //
-// Built with -DNEOBRIDGE_FUZZ=ON (clang); sse_parser_corpus_test also links
-// this file to replay tests/fuzz/sse_corpus in every build.
+// Built with -DNEOBRIDGE_FUZZ=ON (clang); sse_parser_corpus_test
+// (tests/support/fuzz_corpus_test.cc) also links this file to replay
+// tests/fuzz/sse_corpus in every build.
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>

@@ -210,11 +210,6 @@ bool EventFeed::closed() {
   return ended_;
 }
 
-size_t EventFeed::subscriber_count() {
-  absl::MutexLock lock(&mu_);
-  return subscribers_.size();
-}
-
 void EventFeed::OpenUpstream() {
   uint64_t generation;
   v1::StreamTaskEventsRequest request = request_;

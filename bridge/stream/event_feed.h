@@ -148,11 +148,8 @@ class EventFeed final : public std::enable_shared_from_this<EventFeed> {
   // with `status` after the events they have not taken yet.
   void Close(absl::Status status);
 
-  size_t subscriber_count();
   // Takes no new callers (ended, failed or closed).
   bool closed();
-  const std::string& org() const { return request_.org(); }
-  const std::string& task_id() const { return request_.task_id(); }
 
  private:
   class TransferObserver;

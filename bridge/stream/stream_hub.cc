@@ -22,12 +22,8 @@ std::shared_ptr<EventFeed> StreamHub::NewFeed(
   StreamOptions options = options_;
   // A private feed serves one caller: nobody comes back to it.
   if (key.empty()) options.linger = absl::ZeroDuration();
-  v1::StreamTaskEventsRequest upstream;
-  upstream.set_org(request.org());
-  upstream.set_task_id(request.task_id());
-  upstream.set_last_event_id(request.last_event_id());
   auto feed = std::make_shared<EventFeed>(
-      client_, std::move(upstream), std::move(access_token), options,
+      client_, request, std::move(access_token), options,
       FeedHooks{.observer = observer_,
                 .on_closed =
                     [this, key = std::move(key)](EventFeed* closed) {
