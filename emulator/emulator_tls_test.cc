@@ -253,8 +253,15 @@ TEST_F(EmulatorTlsTest, StoppingTheEmulatorEndsStreamsCleanly) {
   Json events;
   const std::string id = CreateIdleTask(&events);
   auto stream = OpenStream(id);
-  ASSERT_TRUE(
-      WaitUntil([&] { return emulator_->open_stream_count() == 1; }, kWait));
+  // Stop once the history has arrived, so the checks below are about the
+  // stop, not a race with the history's first write (the test failed once,
+  // under load, on a fresh clone's ctest -j2).
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        return emulator_->open_stream_count() == 1 &&
+               EventCount(ParseSseFrames(stream->raw())) == events.size();
+      },
+      kWait));
   emulator_.reset();
   ASSERT_TRUE(stream->WaitForEnd(kWait));
   EXPECT_EQ(stream->curl_result(), CURLE_OK);
