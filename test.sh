@@ -14,5 +14,5 @@ if [ ! -f "$FUZZ_DIR/build.ninja" ]; then
   cmake -S . -B "$FUZZ_DIR" -G Ninja -DCMAKE_CXX_COMPILER=clang++ \
     -DNEOBRIDGE_FUZZ=ON -DNEOBRIDGE_BUILD_TESTS=OFF >/dev/null
 fi
-cmake --build "$FUZZ_DIR" --target sse_parser_fuzzer codec_fuzzer -j "${JOBS:-$(nproc)}"
+cmake --build "$FUZZ_DIR" --target fuzzers -j "${JOBS:-$(nproc)}"
 ctest --test-dir "${BUILD_DIR:-build}" --output-on-failure -j "${JOBS:-$(nproc)}" "$@"
