@@ -71,6 +71,13 @@ int Serve(const neobridge::server::ServerOptions& options) {
        {"upstream", options.upstream_url},
        {"version", neobridge::server::kVersion}});
 
+  if (neobridge::server::IsPlaintextToRemoteHost(options.upstream_url)) {
+    Log(Level::kWarn, "upstream is plain http beyond loopback",
+        {{"upstream", options.upstream_url},
+         {"risk", "tokens and task content cross the network unencrypted"},
+         {"fix", "use an https:// --upstream-url"}});
+  }
+
   std::jthread signal_waiter([&signals, &server] {
     int signal = 0;
     sigwait(&signals, &signal);

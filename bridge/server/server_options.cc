@@ -67,6 +67,16 @@ absl::Status ParseUrl(absl::string_view text, std::string* out) {
     return absl::InvalidArgumentError(
         absl::StrCat("invalid URL \"", text, "\": it has no host"));
   }
+  // User info in the URL would be logged (the URL is) and, over http://,
+  // sent in clear; tokens belong in --token-file or PULUMI_ACCESS_TOKEN.
+  absl::string_view authority = trimmed.substr(trimmed.find("://") + 3);
+  authority = authority.substr(0, authority.find('/'));
+  if (authority.find('@') != absl::string_view::npos) {
+    return absl::InvalidArgumentError(
+        "invalid URL: it holds user info before '@'; credentials do not "
+        "belong in the URL (it is logged): give the token with --token-file "
+        "or PULUMI_ACCESS_TOKEN");
+  }
   *out = std::string(trimmed);
   return absl::OkStatus();
 }
@@ -537,6 +547,18 @@ const Setting* FindSetting(absl::string_view flag) {
 }
 
 }  // namespace
+
+bool IsPlaintextToRemoteHost(absl::string_view url) {
+  if (!absl::ConsumePrefix(&url, "http://")) return false;
+  absl::string_view host = url.substr(0, url.find('/'));
+  if (absl::ConsumePrefix(&host, "[")) {
+    host = host.substr(0, host.find(']'));
+  } else {
+    host = host.substr(0, host.find(':'));
+  }
+  return !(host == "localhost" || host == "::1" ||
+           absl::StartsWith(host, "127."));
+}
 
 absl::optional<std::string> ProcessEnv(const char* name) {
   const char* value = std::getenv(name);

@@ -102,6 +102,10 @@ absl::optional<std::string> ProcessEnv(const char* name);
 absl::StatusOr<ParsedCommandLine> ParseCommandLine(
     const std::vector<std::string>& args, const EnvLookup& env);
 
+// Whether `url` (as ParseCommandLine accepts it) is plain http:// to a host
+// other than loopback, so that tokens would cross the network unencrypted.
+bool IsPlaintextToRemoteHost(absl::string_view url);
+
 // The --help text: every flag, its environment variable and default.
 std::string HelpText();
 

@@ -98,6 +98,9 @@ TEST(ParseCommandLineTest, InvalidSettingsNameTheFlagOrVariable) {
            {{"--listen=host:70000"}, {}, "--listen: invalid address"},
            {{"--upstream-url=ftp://x"}, {}, "--upstream-url: invalid URL"},
            {{"--upstream-url=https://"}, {}, "has no host"},
+           {{"--upstream-url=https://user:pul-secret@api.pulumi.com"},
+            {},
+            "credentials do not belong in the URL"},
            {{"--request-timeout=soon"},
             {},
             "--request-timeout: invalid duration"},
@@ -153,6 +156,16 @@ TEST(ParseCommandLineTest, InvalidSettingsNameTheFlagOrVariable) {
     EXPECT_EQ(parsed.status().code(), absl::StatusCode::kInvalidArgument);
     EXPECT_THAT(parsed.status().message(), HasSubstr(c.expected));
   }
+}
+
+TEST(IsPlaintextToRemoteHostTest, OnlyHttpBeyondLoopback) {
+  EXPECT_TRUE(IsPlaintextToRemoteHost("http://api.pulumi.com"));
+  EXPECT_TRUE(IsPlaintextToRemoteHost("http://10.0.0.7:8080/base"));
+  EXPECT_TRUE(IsPlaintextToRemoteHost("http://[2001:db8::1]:80"));
+  EXPECT_FALSE(IsPlaintextToRemoteHost("https://api.pulumi.com"));
+  EXPECT_FALSE(IsPlaintextToRemoteHost("http://127.0.0.1:8080"));
+  EXPECT_FALSE(IsPlaintextToRemoteHost("http://localhost:8080/x"));
+  EXPECT_FALSE(IsPlaintextToRemoteHost("http://[::1]:8080"));
 }
 
 TEST(ParseCommandLineTest, HelpAndVersion) {

@@ -85,6 +85,25 @@ TEST(NeoBridgeCommandLineTest, HashApiKeyPrintsWhatTheKeysFileHolds) {
   EXPECT_EQ(empty->WaitForExit(kWait), 2);
 }
 
+TEST(NeoBridgeCommandLineTest, PlaintextUpstreamBeyondLoopbackIsAWarning) {
+  // 192.0.2.0/24 is TEST-NET-1: never routed, so nothing is ever sent.
+  auto remote = RunBridge({"--listen=127.0.0.1:0", "--metrics-listen=off",
+                           "--upstream-url=http://192.0.2.1:8080"});
+  ASSERT_TRUE(remote->WaitForStderr("\"msg\":\"listening\"", kWait));
+  EXPECT_TRUE(remote->WaitForStderr(
+      "\"msg\":\"upstream is plain http beyond loopback\"", kWait))
+      << remote->Stderr();
+  remote->Signal(SIGTERM);
+  EXPECT_EQ(remote->WaitForExit(kWait), 0);
+
+  auto loopback = RunBridge({"--listen=127.0.0.1:0", "--metrics-listen=off",
+                             "--upstream-url=http://127.0.0.1:9"});
+  ASSERT_TRUE(loopback->WaitForStderr("\"msg\":\"listening\"", kWait));
+  loopback->Signal(SIGTERM);
+  EXPECT_EQ(loopback->WaitForExit(kWait), 0);
+  EXPECT_THAT(loopback->Stderr(), Not(HasSubstr("plain http")));
+}
+
 // A running neo-bridge process in front of an in-process emulator.
 class NeoBridgeProcessTest : public ::testing::Test {
  protected:
