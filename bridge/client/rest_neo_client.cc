@@ -29,13 +29,16 @@ std::string HeaderOr(const HttpResponse& response, absl::string_view name) {
 }
 
 // Maps a non-2xx answer to its status with ErrorInfo and RetryInfo.
-absl::Status HttpFailure(const char* operation, const HttpResponse& response) {
+// `access_token` is what the request carried, never relayed.
+absl::Status HttpFailure(const char* operation, const HttpResponse& response,
+                         const std::string& access_token) {
   codec::UpstreamError error = codec::ParseErrorBody(response.body);
   status::UpstreamHttpFailure failure{
       .operation = operation,
       .http_status = response.status,
       .upstream_message = std::move(error.message),
       .request_id = HeaderOr(response, kRequestIdHeader),
+      .secrets = {access_token},
   };
   if (auto retry_after = response.Header("retry-after")) {
     failure.retry_after =
@@ -173,7 +176,8 @@ CallId RestNeoClient::Call(const char* operation, HttpMethod method,
   request.timeout = options.timeout;
   return sender_.Send(
       operation, std::move(request),
-      [operation, decode = std::move(decode),
+      [operation, access_token = options.access_token,
+       decode = std::move(decode),
        done = std::move(done)](absl::StatusOr<HttpResponse> response) mutable {
         if (!response.ok()) {
           std::move(done)(
@@ -181,7 +185,7 @@ CallId RestNeoClient::Call(const char* operation, HttpMethod method,
           return;
         }
         if (response->status < 200 || response->status >= 300) {
-          std::move(done)(HttpFailure(operation, *response));
+          std::move(done)(HttpFailure(operation, *response, access_token));
           return;
         }
         absl::StatusOr<Response> decoded = decode(response->body);

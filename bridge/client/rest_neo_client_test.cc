@@ -402,6 +402,26 @@ TEST_F(RestNeoClientTest, HttpErrorsCarryErrorInfo) {
               ::testing::Not(HasSubstr("pul-secret")));
 }
 
+// Regression (issue 8): an upstream error message that echoes the access
+// token the request carried is relayed with the token taken out.
+TEST_F(RestNeoClientTest, HttpErrorsNeverRelayTheAccessToken) {
+  CallOptions options = options_;
+  options.access_token = "svc-echoed-7f3a";
+  transport_.PushReply(Reply::Respond(
+      401, R"({"code": 401, "message": "bad token svc-echoed-7f3a"})"));
+  v1::GetTaskRequest request;
+  request.set_org("acme");
+  request.set_task_id("t1");
+  Result<v1::GetTaskResponse> result;
+  client_.GetTask(request, options, result.Done());
+  const absl::Status& status = result.Get().status();
+  EXPECT_EQ(status.code(), absl::StatusCode::kUnauthenticated);
+  EXPECT_EQ(status.message(),
+            "GetTask: Neo API returned HTTP 401: bad token [REDACTED]");
+  EXPECT_EQ(status::GetErrorInfo(status)->metadata().at("upstream_message"),
+            "bad token [REDACTED]");
+}
+
 TEST_F(RestNeoClientTest, RateLimitBeyondTheDeadlineCarriesRetryInfo) {
   // Retry-After 3 s does not fit into the 2 s left: no retry, at once.
   transport_.PushReply(Reply::Respond(429, "Too Many Requests",

@@ -12,6 +12,16 @@ bool IsUnreserved(unsigned char c) {
   return absl::ascii_isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~';
 }
 
+// One path segment: PercentEncode, and "." and ".." fully encoded so that
+// no client or server on the way removes them as dot segments. Validation
+// refuses such ids already; this keeps the route fixed should one slip by.
+std::string Segment(absl::string_view value) {
+  if (value == "." || value == "..") {
+    return value.size() == 1 ? "%2E" : "%2E%2E";
+  }
+  return PercentEncode(value);
+}
+
 }  // namespace
 
 std::string PercentEncode(absl::string_view value) {
@@ -31,11 +41,11 @@ std::string PercentEncode(absl::string_view value) {
 }
 
 std::string TasksPath(absl::string_view org) {
-  return absl::StrCat(kAgentsPrefix, PercentEncode(org), "/tasks");
+  return absl::StrCat(kAgentsPrefix, Segment(org), "/tasks");
 }
 
 std::string TaskPath(absl::string_view org, absl::string_view task_id) {
-  return absl::StrCat(TasksPath(org), "/", PercentEncode(task_id));
+  return absl::StrCat(TasksPath(org), "/", Segment(task_id));
 }
 
 std::string CancelPath(absl::string_view org, absl::string_view task_id) {

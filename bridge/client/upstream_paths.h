@@ -1,6 +1,8 @@
 // Upstream routes of the Neo agent-tasks API, built from already validated
 // ids. Every id and query value is percent-encoded, so no input can add a
-// path segment, a query parameter or a fragment.
+// path segment, a query parameter or a fragment; an id of "." or ".." is
+// encoded whole ("%2E%2E"), so it cannot climb out of its segment either.
+// An empty id would still leave an empty segment: validation refuses it.
 #ifndef NEOBRIDGE_BRIDGE_CLIENT_UPSTREAM_PATHS_H_
 #define NEOBRIDGE_BRIDGE_CLIENT_UPSTREAM_PATHS_H_
 

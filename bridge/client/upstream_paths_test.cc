@@ -30,6 +30,14 @@ TEST(UpstreamPathsTest, NoInputAddsASegmentOrQuery) {
             "/api/preview/agents/a%2F..%2Fb/tasks/x%3Fy%3D1%23z");
 }
 
+TEST(UpstreamPathsTest, DotSegmentsAreEncodedWhole) {
+  EXPECT_EQ(TaskPath("..", "."), "/api/preview/agents/%2E%2E/tasks/%2E");
+  EXPECT_EQ(CancelPath("acme", ".."),
+            "/api/preview/agents/acme/tasks/%2E%2E/cancel");
+  // Only whole dot segments: dots inside an id are ordinary characters.
+  EXPECT_EQ(TaskPath("...", "a.b"), "/api/preview/agents/.../tasks/a.b");
+}
+
 TEST(QueryStringTest, EncodesKeysAndValues) {
   EXPECT_EQ(QueryString({}), "");
   EXPECT_EQ(QueryString({{"pageSize", "10"}, {"continuationToken", "a+b/c="}}),

@@ -85,6 +85,10 @@ absl::StatusOr<std::unique_ptr<BridgeServer>> BridgeServer::Start(
     return absl::InvalidArgumentError(
         absl::StrCat("--token-file: ", readable.message()));
   }
+  if (absl::Status fixed = server->service_tokens_->CheckFixedToken();
+      !fixed.ok()) {
+    return fixed;
+  }
 
   server->metrics_ = std::make_unique<metrics::Metrics>(kVersion);
   const std::string user_agent = absl::StrCat("neo-bridge/", kVersion);

@@ -62,6 +62,17 @@ absl::Status ServiceTokenSource::CheckReadable() {
   return ReadFile().status();
 }
 
+absl::Status ServiceTokenSource::CheckFixedToken() const {
+  // The file wins when both are set: the fixed token is then unused.
+  if (!file_.empty() || fixed_token_.empty() || IsValidToken(fixed_token_)) {
+    return absl::OkStatus();
+  }
+  // Never echo the value: it is meant to be a secret.
+  return absl::InvalidArgumentError(
+      "PULUMI_ACCESS_TOKEN must hold one Pulumi access token (visible ASCII, "
+      "no spaces or control characters)");
+}
+
 absl::optional<std::string> ServiceTokenSource::Get() {
   if (file_.empty()) {
     if (fixed_token_.empty()) return absl::nullopt;

@@ -32,6 +32,12 @@ class ServiceTokenSource {
   // but unreadable or empty. For start-up checks.
   absl::Status CheckReadable();
 
+  // Fails when the fixed token is in use (no file) but is not one token
+  // (visible ASCII, no spaces), naming PULUMI_ACCESS_TOKEN and never
+  // echoing it: such a value could only fail every call it is lent to. For
+  // start-up checks.
+  absl::Status CheckFixedToken() const;
+
   // The current token, or nullopt when none is configured. When the file is
   // temporarily unreadable (mid-rotation) the last good token is kept.
   absl::optional<std::string> Get();

@@ -158,5 +158,23 @@ TEST_F(TokenFileTest, CheckReadableNamesTheFile) {
               HasSubstr("cannot read the token file"));
 }
 
+// Regression (issue 8): a PULUMI_ACCESS_TOKEN with CR/LF inside was
+// accepted at start and failed every call it was lent to; a token file
+// with the same content was refused at start.
+TEST(ServiceTokenSourceTest, CheckFixedTokenRefusesControlCharacters) {
+  EXPECT_TRUE(ServiceTokenSource("", "").CheckFixedToken().ok());
+  EXPECT_TRUE(ServiceTokenSource(" pul-ok\n", "").CheckFixedToken().ok());
+  for (const std::string& token :
+       {std::string("pul-a\r\nX-Injected: 1"), std::string("pul a"),
+        std::string("pul-\x01"), std::string("pul-\0a", 6)}) {
+    const absl::Status status = ServiceTokenSource(token, "").CheckFixedToken();
+    EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_THAT(status.message(), HasSubstr("PULUMI_ACCESS_TOKEN must hold"));
+    EXPECT_THAT(status.message(), ::testing::Not(HasSubstr("pul-")));
+  }
+  // With a token file the fixed token is unused, so not checked.
+  EXPECT_TRUE(ServiceTokenSource("pul a", "/some/file").CheckFixedToken().ok());
+}
+
 }  // namespace
 }  // namespace neobridge::service

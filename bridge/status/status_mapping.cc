@@ -5,6 +5,8 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "bridge/log/redact.h"
 #include "bridge/status/error_details.h"
 
 namespace neobridge::status {
@@ -100,17 +102,26 @@ absl::optional<absl::Duration> ParseRetryAfter(absl::string_view value,
 }
 
 absl::Status UpstreamHttpError(const UpstreamHttpFailure& failure) {
+  // The upstream's words reach callers and logs: an upstream that echoes
+  // the request's token must not make the bridge leak it.
+  std::string upstream_message = failure.upstream_message;
+  for (const std::string& secret : failure.secrets) {
+    if (secret.empty()) continue;
+    upstream_message =
+        absl::StrReplaceAll(upstream_message, {{secret, log::kRedacted}});
+  }
+  upstream_message = log::RedactSecrets(upstream_message);
   std::string message = absl::StrCat(
       failure.operation, ": Neo API returned HTTP ", failure.http_status);
-  if (!failure.upstream_message.empty()) {
-    absl::StrAppend(&message, ": ", failure.upstream_message);
+  if (!upstream_message.empty()) {
+    absl::StrAppend(&message, ": ", upstream_message);
   }
   absl::Status status(CodeForHttpStatus(failure.http_status), message);
   SetErrorInfo(
       status, MakeErrorInfo(ReasonForHttpStatus(failure.http_status),
                             {{"operation", failure.operation},
                              {"http_status", absl::StrCat(failure.http_status)},
-                             {"upstream_message", failure.upstream_message},
+                             {"upstream_message", upstream_message},
                              {"request_id", failure.request_id}}));
   if (failure.retry_after.has_value()) {
     SetRetryInfo(status, *failure.retry_after);

@@ -5,6 +5,7 @@
 #define NEOBRIDGE_BRIDGE_STATUS_STATUS_MAPPING_H_
 
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
@@ -35,12 +36,17 @@ struct UpstreamHttpFailure {
   std::string upstream_message;  // From the error body; may be empty.
   std::string request_id;        // X-Pulumi-Request-ID; may be empty.
   absl::optional<absl::Duration> retry_after;  // From Retry-After.
+  // Values that must never be relayed, e.g. the access token the request
+  // carried: an upstream may echo it in its error message.
+  std::vector<std::string> secrets;
 };
 
 // The status for a non-2xx upstream answer: the mapped code, a message that
 // names the operation, HTTP status and upstream message, an ErrorInfo with
 // metadata http_status, upstream_message, request_id, operation, and a
-// RetryInfo when Retry-After was given.
+// RetryInfo when Retry-After was given. The upstream message is relayed
+// with every one of `secrets`, and anything log::RedactSecrets recognises
+// as a secret, replaced by log::kRedacted.
 absl::Status UpstreamHttpError(const UpstreamHttpFailure& failure);
 
 // The status for a failed transfer (no HTTP answer): keeps the transport's

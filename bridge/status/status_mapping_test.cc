@@ -141,6 +141,24 @@ TEST(InvalidRequestTest, NamesEveryField) {
   EXPECT_EQ(bad->field_violations(1).field(), "page_size");
 }
 
+// Regression (issue 8): an upstream that echoed the request's token in its
+// error message made the bridge relay the token to callers and logs.
+TEST(UpstreamHttpErrorTest, NeverRelaysTheRequestsSecrets) {
+  absl::Status status = UpstreamHttpError(
+      {.operation = "GetTask",
+       .http_status = 401,
+       .upstream_message = "token svc-secret-1 is not valid (svc-secret-1); "
+                           "also pul-0123456789abcdef",
+       .secrets = {"svc-secret-1", ""}});
+  EXPECT_EQ(status.message(),
+            "GetTask: Neo API returned HTTP 401: token [REDACTED] is not "
+            "valid ([REDACTED]); also [REDACTED]");
+  const absl::optional<google::rpc::ErrorInfo> info = GetErrorInfo(status);
+  ASSERT_TRUE(info.has_value());
+  EXPECT_EQ(info->metadata().at("upstream_message"),
+            "token [REDACTED] is not valid ([REDACTED]); also [REDACTED]");
+}
+
 TEST(GrpcStatusTest, PayloadsBecomeDetails) {
   absl::Status status = UpstreamHttpError(
       {.operation = "GetTask", .http_status = 404, .upstream_message = "nope"});

@@ -399,7 +399,8 @@ void EventFeed::OnUpstreamDone(uint64_t generation, absl::Status status) {
           {.operation = kOperation,
            .http_status = http,
            .upstream_message = std::move(error.message),
-           .request_id = request_id_});
+           .request_id = request_id_,
+           .secrets = {access_token_}});
       if (ever_opened_ && IsRetryableHttpStatus(http)) {
         RetryLocked(failure, actions);
       } else {

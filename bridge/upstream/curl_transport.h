@@ -45,8 +45,10 @@ struct CurlTransportOptions {
   // Cap on a Send() response body; a larger one fails RESOURCE_EXHAUSTED.
   // Streams are not capped (their observers pause instead).
   size_t max_response_bytes = size_t{16} << 20;
-  // PEM bundle of CA certificates to trust instead of the system's. TLS
-  // peer and host name verification is always on.
+  // PEM bundle of CA certificates to trust. It replaces libcurl's default
+  // bundle, while its default CA directory (Debian: /etc/ssl/certs) stays,
+  // so the system CAs remain trusted too. TLS peer and host name
+  // verification is always on.
   std::string ca_file;
   std::string user_agent = "neo-bridge";
   // Idle time before TCP keep-alive probes start (also their interval);
