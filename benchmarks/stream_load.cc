@@ -15,6 +15,14 @@
 // traffic stops every stream has caught up with its task (incomplete_streams).
 // A stream that ends before the client cancels it counts as failed.
 //
+// Churn (--stream-lifetime > 0, for soak runs): each stream is cancelled once
+// it has lived that long and a new one opens on its task in its place; the
+// replacements of odd-numbered streams resume after the last event their
+// predecessor received (`last_event_id`), the others replay the history. A
+// stream that ends on its own is replaced too (a second later), and each such
+// end is logged on stderr as `stream_load: early end unix_ms=… code=… task=…:
+// message`, so that a harness can match it with what it did at that time.
+//
 // Exit code: 0 when every stream opened and nothing failed or was wrong,
 // 1 otherwise, 2 for bad flags or setup failures.
 #include <grpcpp/grpcpp.h>
@@ -27,7 +35,9 @@
 #include <fstream>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
@@ -70,6 +80,10 @@ ABSL_FLAG(std::string, org, "", "org of every request; empty = the bridge's");
 ABSL_FLAG(std::string, token, "",
           "sent as `authorization: Bearer <token>`; empty = the bridge's "
           "service token");
+ABSL_FLAG(absl::Duration, stream_lifetime, absl::ZeroDuration(),
+          "0 = hold every stream for --duration; else replace each stream "
+          "after this long (odd-numbered ones resume after their last "
+          "event), and replace streams that end on their own");
 
 namespace {
 
@@ -85,6 +99,12 @@ constexpr absl::Duration kSettleTimeout = absl::Seconds(10);
 constexpr absl::Duration kSettleQuiet = absl::Seconds(1);
 // Bound on waiting for cancelled streams to finish.
 constexpr absl::Duration kDrainTimeout = absl::Seconds(30);
+// Churn: a stream that ended on its own is replaced this much later, the
+// main loop checks the streams this often, and a finished stream is freed
+// this long after it was seen done (its OnDone has returned by then).
+constexpr absl::Duration kReplaceDelay = absl::Seconds(1);
+constexpr absl::Duration kChurnTick = absl::Milliseconds(100);
+constexpr absl::Duration kRetireDelay = absl::Seconds(1);
 constexpr absl::Duration kProgressInterval = absl::Seconds(10);
 
 struct LoadOptions {
@@ -99,6 +119,7 @@ struct LoadOptions {
   int channels = 0;
   std::string org;
   std::string token;
+  absl::Duration stream_lifetime;
 };
 
 std::chrono::system_clock::time_point DeadlineIn(absl::Duration d) {
@@ -181,6 +202,14 @@ class TaskLedger {
     return positions_.size();
   }
 
+  // The position just after `id`, where a stream resuming after it starts;
+  // 0 if the id is unknown.
+  size_t PositionAfter(const std::string& id) const {
+    absl::MutexLock lock(&mu_);
+    auto it = positions_.find(id);
+    return it == positions_.end() ? 0 : it->second + 1;
+  }
+
  private:
   const std::string task_id_;
   mutable absl::Mutex mu_;
@@ -200,14 +229,22 @@ struct LiveCounters {
 class EventStream final
     : public grpc::ClientReadReactor<v1::StreamTaskEventsResponse> {
  public:
-  EventStream(TaskLedger& ledger, LiveCounters& live)
-      : ledger_(ledger), live_(live) {}
+  // With a non-empty `resume_after` the stream asks for the events after
+  // that id only (and is checked from the position after it).
+  EventStream(TaskLedger& ledger, LiveCounters& live,
+              std::string resume_after = "")
+      : ledger_(ledger),
+        live_(live),
+        resume_after_(std::move(resume_after)),
+        next_(resume_after_.empty() ? 0
+                                    : ledger_.PositionAfter(resume_after_)) {}
 
   // Starts the call; `safety_deadline` only guards against a hung run.
   void Start(v1::AgentTasksService::Stub& stub, const LoadOptions& options,
              absl::Duration safety_deadline) {
     request_.set_org(options.org);
     request_.set_task_id(ledger_.task_id());
+    if (!resume_after_.empty()) request_.set_last_event_id(resume_after_);
     AddCredentials(context_, options.token);
     context_.set_deadline(DeadlineIn(safety_deadline));
     stub.async()->StreamTaskEvents(&context_, &request_, this);
@@ -228,6 +265,7 @@ class EventStream final
       ++heartbeats_;
     } else if (response_.has_event()) {
       ++events_;
+      last_event_id_ = response_.event().id();
       live_.events.fetch_add(1, std::memory_order_relaxed);
       size_t next = next_.load(std::memory_order_relaxed);
       switch (ledger_.Check(response_.event().id(), &next)) {
@@ -249,13 +287,14 @@ class EventStream final
     absl::MutexLock lock(&mu_);
     status_ = status;
     ended_before_cancel_ = !cancel_requested_.load();
+    ended_at_ = absl::Now();
     done_ = true;
     live_.done.fetch_add(1);
   }
 
   // Position this stream has reached in its task's ledger.
   size_t position() const { return next_.load(std::memory_order_acquire); }
-  const TaskLedger& ledger() const { return ledger_; }
+  TaskLedger& ledger() const { return ledger_; }
 
   // Valid once done() holds.
   bool done() const {
@@ -274,6 +313,14 @@ class EventStream final
     absl::MutexLock lock(&mu_);
     return ended_before_cancel_;
   }
+  absl::Time ended_at() const {
+    absl::MutexLock lock(&mu_);
+    return ended_at_;
+  }
+  bool cancel_requested() const { return cancel_requested_.load(); }
+  bool resumed() const { return !resume_after_.empty(); }
+  // The id of the last event received; valid once done() holds.
+  const std::string& last_event_id() const { return last_event_id_; }
   bool opened() const { return got_first_.load(); }
   int64_t events() const { return events_; }
   int64_t heartbeats() const { return heartbeats_; }
@@ -283,13 +330,15 @@ class EventStream final
  private:
   TaskLedger& ledger_;
   LiveCounters& live_;
+  const std::string resume_after_;
   grpc::ClientContext context_;
   v1::StreamTaskEventsRequest request_;
   v1::StreamTaskEventsResponse response_;
   std::atomic<bool> got_first_{false};
   std::atomic<bool> cancel_requested_{false};
-  std::atomic<size_t> next_{0};
+  std::atomic<size_t> next_;
   // Written by reactions only, read by the main thread after OnDone.
+  std::string last_event_id_;
   int64_t events_ = 0;
   int64_t heartbeats_ = 0;
   int64_t duplicates_ = 0;
@@ -298,7 +347,137 @@ class EventStream final
   mutable absl::Mutex mu_;
   bool done_ ABSL_GUARDED_BY(mu_) = false;
   bool ended_before_cancel_ ABSL_GUARDED_BY(mu_) = false;
+  absl::Time ended_at_ ABSL_GUARDED_BY(mu_);
   grpc::Status status_ ABSL_GUARDED_BY(mu_);
+};
+
+// The totals over finished streams. Main thread only.
+struct StreamTally {
+  int64_t opened = 0, failed = 0, events = 0, heartbeats = 0, duplicates = 0,
+          order_violations = 0, resumed = 0;
+  std::map<std::string, int64_t> status_counts;
+  std::map<std::string, int64_t> failure_samples;
+
+  // Adds a stream whose OnDone has run.
+  void Add(const EventStream& stream) {
+    opened += stream.opened() ? 1 : 0;
+    resumed += stream.resumed() ? 1 : 0;
+    events += stream.events();
+    heartbeats += stream.heartbeats();
+    duplicates += stream.duplicates();
+    order_violations += stream.order_violations();
+    ++status_counts[CodeName(stream.code())];
+    const bool failure = stream.ended_before_cancel() ||
+                         stream.code() != grpc::StatusCode::CANCELLED;
+    if (failure) {
+      ++failed;
+      if (failure_samples.size() < 5) {
+        ++failure_samples[absl::StrCat(CodeName(stream.code()), ": ",
+                                       stream.message())];
+      }
+    }
+  }
+};
+
+// Churn (--stream-lifetime): replaces streams as they reach their lifetime
+// or end on their own. Main thread only; `streams` holds the current stream
+// of each slot.
+class Churner {
+ public:
+  Churner(const LoadOptions& options,
+          std::vector<std::unique_ptr<v1::AgentTasksService::Stub>>& stubs,
+          std::vector<std::unique_ptr<EventStream>>& streams,
+          LiveCounters& live, StreamTally& tally,
+          absl::Duration safety_deadline)
+      : options_(options),
+        stubs_(stubs),
+        streams_(streams),
+        live_(live),
+        tally_(tally),
+        safety_deadline_(safety_deadline) {
+    // The first lifetimes are staggered, so the slots do not churn at once.
+    const absl::Time now = absl::Now();
+    for (size_t i = 0; i < streams_.size(); ++i) {
+      cancel_at_.push_back(now + options_.stream_lifetime *
+                                     static_cast<double>(i + 1) /
+                                     static_cast<double>(streams_.size()));
+      replace_at_.push_back(absl::InfiniteFuture());
+    }
+  }
+
+  // One pass over the slots at `now`.
+  void Tick(absl::Time now) {
+    for (size_t i = 0; i < streams_.size(); ++i) {
+      EventStream& stream = *streams_[i];
+      if (!stream.done()) {
+        if (now >= cancel_at_[i] && !stream.cancel_requested()) {
+          stream.Cancel();
+        }
+        continue;
+      }
+      if (replace_at_[i] == absl::InfiniteFuture()) {
+        replace_at_[i] =
+            stream.ended_before_cancel() ? now + kReplaceDelay : now;
+        if (stream.ended_before_cancel()) LogEarlyEnd(stream);
+      }
+      if (now < replace_at_[i]) continue;
+      Replace(i, now);
+    }
+    while (!retired_.empty() && now - retired_.front().first >= kRetireDelay) {
+      retired_.erase(retired_.begin());
+    }
+  }
+
+  // Logs the early ends that Tick has not seen (after the hold).
+  void LogUnreported() {
+    for (size_t i = 0; i < streams_.size(); ++i) {
+      const EventStream& stream = *streams_[i];
+      if (replace_at_[i] == absl::InfiniteFuture() && stream.done() &&
+          stream.ended_before_cancel()) {
+        LogEarlyEnd(stream);
+      }
+    }
+  }
+
+  int64_t started() const { return started_; }
+
+ private:
+  static void LogEarlyEnd(const EventStream& stream) {
+    std::fprintf(stderr,
+                 "stream_load: early end unix_ms=%lld code=%s task=%s: %s\n",
+                 static_cast<long long>(absl::ToUnixMillis(stream.ended_at())),
+                 CodeName(stream.code()).c_str(),
+                 stream.ledger().task_id().c_str(), stream.message().c_str());
+  }
+
+  void Replace(size_t slot, absl::Time now) {
+    std::unique_ptr<EventStream>& current = streams_[slot];
+    tally_.Add(*current);
+    std::string resume_after =
+        slot % 2 == 1 ? current->last_event_id() : std::string();
+    TaskLedger& ledger = current->ledger();
+    retired_.emplace_back(now, std::move(current));
+    current =
+        std::make_unique<EventStream>(ledger, live_, std::move(resume_after));
+    current->Start(
+        *stubs_[(slot + static_cast<size_t>(started_)) % stubs_.size()],
+        options_, safety_deadline_);
+    ++started_;
+    cancel_at_[slot] = now + options_.stream_lifetime;
+    replace_at_[slot] = absl::InfiniteFuture();
+  }
+
+  const LoadOptions& options_;
+  std::vector<std::unique_ptr<v1::AgentTasksService::Stub>>& stubs_;
+  std::vector<std::unique_ptr<EventStream>>& streams_;
+  LiveCounters& live_;
+  StreamTally& tally_;
+  const absl::Duration safety_deadline_;
+  std::vector<absl::Time> cancel_at_;
+  std::vector<absl::Time> replace_at_;
+  // Finished streams, freed kRetireDelay after they were replaced.
+  std::vector<std::pair<absl::Time, std::unique_ptr<EventStream>>> retired_;
+  int64_t started_ = 0;  // Replacements started.
 };
 
 // Sends each driven task a user_message every tick, at most one call per
@@ -504,6 +683,11 @@ int Run(const LoadOptions& options) {
   const size_t quiet =
       std::min(ledgers.size(), static_cast<size_t>(options.quiet_tasks));
   Responder responder(*stubs[0], options, ledgers, ledgers.size() - quiet);
+  StreamTally tally;  // Streams replaced by churn, then all the others.
+  std::optional<Churner> churner;
+  if (options.stream_lifetime > absl::ZeroDuration()) {
+    churner.emplace(options, stubs, streams, live, tally, safety_deadline);
+  }
   const absl::Time hold_start = absl::Now();
   const absl::Time hold_end = hold_start + options.duration;
   const int64_t events_at_hold_start = live.events.load();
@@ -516,6 +700,7 @@ int Run(const LoadOptions& options) {
       responder.Tick();
       next_tick = std::max(next_tick + interval, now);
     }
+    if (churner) churner->Tick(now);
     peak_client_threads =
         std::max(peak_client_threads, ProcStatusField("Threads"));
     if (now >= next_progress) {
@@ -529,6 +714,7 @@ int Run(const LoadOptions& options) {
     }
     absl::Time wake = std::min(hold_end, next_progress);
     if (interval > absl::ZeroDuration()) wake = std::min(wake, next_tick);
+    if (churner) wake = std::min(wake, now + kChurnTick);
     absl::SleepFor(wake - absl::Now());
   }
   const absl::Duration hold_time = absl::Now() - hold_start;
@@ -561,39 +747,31 @@ int Run(const LoadOptions& options) {
   const absl::Duration settle_time = absl::Now() - settle_start;
 
   // Cancel every stream and wait for each to finish.
-  for (const auto& stream : streams) stream->Cancel();
-  const bool drained = PollUntil(
-      [&] { return live.done.load() >= static_cast<int64_t>(streams.size()); },
-      kDrainTimeout);
+  const int64_t started =
+      static_cast<int64_t>(streams.size()) + (churner ? churner->started() : 0);
+  for (const auto& stream : streams) {
+    stream->Cancel();
+  }
+  const bool drained =
+      PollUntil([&] { return live.done.load() >= started; }, kDrainTimeout);
+  if (churner) churner->LogUnreported();
 
-  int64_t opened = 0, failed = 0, events = 0, heartbeats = 0, duplicates = 0,
-          order_violations = 0, not_finished = 0;
-  std::map<std::string, int64_t> status_counts;
-  std::map<std::string, int64_t> failure_samples;
+  int64_t not_finished = 0;
   for (const auto& stream : streams) {
     if (!stream->done()) {
       ++not_finished;
       continue;
     }
-    opened += stream->opened() ? 1 : 0;
-    events += stream->events();
-    heartbeats += stream->heartbeats();
-    duplicates += stream->duplicates();
-    order_violations += stream->order_violations();
-    ++status_counts[CodeName(stream->code())];
-    const bool failure = stream->ended_before_cancel() ||
-                         stream->code() != grpc::StatusCode::CANCELLED;
-    if (failure) {
-      ++failed;
-      if (failure_samples.size() < 5) {
-        ++failure_samples[absl::StrCat(CodeName(stream->code()), ": ",
-                                       stream->message())];
-      }
-    }
+    tally.Add(*stream);
   }
+  const int64_t opened = tally.opened, failed = tally.failed,
+                events = tally.events, heartbeats = tally.heartbeats,
+                duplicates = tally.duplicates,
+                order_violations = tally.order_violations;
+  const std::map<std::string, int64_t>& status_counts = tally.status_counts;
   size_t task_events = 0;
   for (const auto& ledger : ledgers) task_events += ledger->size();
-  for (const auto& [sample, count] : failure_samples) {
+  for (const auto& [sample, count] : tally.failure_samples) {
     std::fprintf(stderr, "stream_load: %lld stream(s) ended with %s\n",
                  static_cast<long long>(count), sample.c_str());
   }
@@ -618,15 +796,15 @@ int Run(const LoadOptions& options) {
           ",\"duplicates\":", duplicates, ",\"order_violations\":",
           order_violations, ",\"incomplete_streams\":", incomplete,
           ",\"settle_ms\":", absl::ToInt64Milliseconds(settle_time),
-          ",\"responds\":", responder.Json(),
-          ",\"client_threads_peak\":", peak_client_threads,
-          ",\"client_rss_kb\":", ProcStatusField("VmRSS"), "}")
+          ",\"responds\":", responder.Json(), ",\"client_threads_peak\":",
+          peak_client_threads, ",\"client_rss_kb\":", ProcStatusField("VmRSS"),
+          ",\"streams_started\":", started,
+          ",\"streams_resumed\":", tally.resumed, "}")
           .c_str());
   std::fflush(stdout);
 
   const bool ok = all_opened && drained && failed == 0 && duplicates == 0 &&
-                  order_violations == 0 && incomplete == 0 &&
-                  opened == static_cast<int64_t>(streams.size());
+                  order_violations == 0 && incomplete == 0 && opened == started;
   if (!drained) {
     // Reactors still referenced by gRPC must outlive the process' exit.
     for (auto& stream : streams) {
@@ -644,7 +822,7 @@ int main(int argc, char** argv) {
       "prints a JSON summary.\nUsage: stream_load --target=HOST:PORT "
       "[--streams=1000] [--tasks=10] [--duration=60s] "
       "[--respond-interval=500ms] [--quiet-tasks=0] [--channels=8] "
-      "[--org=ORG] [--token=TOKEN]");
+      "[--org=ORG] [--token=TOKEN] [--stream-lifetime=0]");
   // Flags are spelled with dashes (--respond-interval); absl spells them
   // with underscores.
   neobridge::bench::ParseDashedCommandLine(argc, argv);
@@ -660,16 +838,17 @@ int main(int argc, char** argv) {
       .channels = absl::GetFlag(FLAGS_channels),
       .org = absl::GetFlag(FLAGS_org),
       .token = absl::GetFlag(FLAGS_token),
+      .stream_lifetime = absl::GetFlag(FLAGS_stream_lifetime),
   };
   if (options.streams < 1 || options.channels < 1 || options.quiet_tasks < 0 ||
       (options.task_ids.empty() && options.tasks < 1) ||
       options.duration < absl::ZeroDuration() ||
-      options.respond_interval < absl::ZeroDuration()) {
-    std::fprintf(
-        stderr,
-        "stream_load: --streams, --channels and --tasks must be at "
-        "least 1; --quiet-tasks, --duration and --respond-interval not "
-        "negative\n");
+      options.respond_interval < absl::ZeroDuration() ||
+      options.stream_lifetime < absl::ZeroDuration()) {
+    std::fprintf(stderr,
+                 "stream_load: --streams, --channels and --tasks must be at "
+                 "least 1; --quiet-tasks, --duration, --respond-interval and "
+                 "--stream-lifetime not negative\n");
     return 2;
   }
   return Run(options);
