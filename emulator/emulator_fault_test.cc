@@ -418,6 +418,55 @@ TEST_F(EmulatorFaultTest, CrLineEndings) {
 
 // --- 5. Added latency -----------------------------------------------------
 
+// --- Unary body faults ----------------------------------------------------
+
+TEST_F(EmulatorFaultTest, MalformedJsonBodyKeepsTheStatusOnce) {
+  Json events;
+  const std::string id = CreateIdleTask(&events);
+  ASSERT_EQ(
+      PutFaults(absl::StrCat(R"({"body": {"kind": "malformedJson", "path": ")",
+                             TaskPath(id), R"("}})"))
+          .status,
+      200);
+  TestResponse bad = client().Get(TaskPath(id), kAlice);
+  EXPECT_EQ(bad.status, 200);
+  EXPECT_EQ(bad.Header("Content-Type"), "application/json");
+  EXPECT_TRUE(bad.Json().is_discarded()) << bad.body;
+  // Used up: the next answer is whole.
+  EXPECT_EQ(client().Get(TaskPath(id), kAlice).Json().value("id", ""), id);
+  EXPECT_EQ(client().Get(kFaults, "").Json(), Json::object());
+}
+
+TEST_F(EmulatorFaultTest, TruncatedBodyClosesBeforeTheAnnouncedLength) {
+  Json events;
+  const std::string id = CreateIdleTask(&events);
+  ASSERT_EQ(
+      PutFaults(absl::StrCat(R"({"body": {"kind": "truncated", "times": 2, )",
+                             R"("method": "GET", "path": ")", TaskPath(id),
+                             R"("}})"))
+          .status,
+      200);
+  for (int i = 0; i < 2; ++i) {
+    TestResponse cut = client().Get(TaskPath(id), kAlice);
+    EXPECT_EQ(cut.status, 0) << cut.body;
+    EXPECT_THAT(cut.error, HasSubstr("Transferred a partial file")) << i;
+  }
+  // Other methods and paths, and then every request, are served whole.
+  EXPECT_EQ(client().Get(kTasks, kAlice).status, 200);
+  EXPECT_EQ(client().Get(TaskPath(id), kAlice).status, 200);
+}
+
+TEST_F(EmulatorFaultTest, OversizedBodyIsPaddedJson) {
+  Json events;
+  const std::string id = CreateIdleTask(&events);
+  auto response = client().Request(
+      "GET", TaskPath(id), kAlice, std::nullopt,
+      {FaultHeader(R"({"body": {"kind": "oversized", "bytes": 100000}})")});
+  EXPECT_EQ(response.status, 200);
+  EXPECT_EQ(response.body.size(), 100000u);
+  EXPECT_EQ(response.Json().value("id", ""), id);
+}
+
 TEST_F(EmulatorFaultTest, LatencyDelaysUnaryResponsesAndStreamOpens) {
   Json events;
   const std::string id = CreateIdleTask(&events);

@@ -26,6 +26,8 @@ constexpr IntRange kTimesRange = {1, 1000000};
 constexpr IntRange kChunkBytesRange = {1, 65536};
 constexpr IntRange kRetryAfterRange = {0, 86400};
 constexpr size_t kMaxDataBytes = 65536;
+// Large enough to exceed any sane client cap, small enough to build.
+constexpr IntRange kOversizedBytesRange = {1, 256 << 20};
 
 constexpr std::array<int, 5> kFailStatuses = {429, 500, 502, 503, 504};
 constexpr std::array<HttpMethod, 7> kMethods = {
@@ -34,6 +36,8 @@ constexpr std::array<HttpMethod, 7> kMethods = {
     HttpMethod::kOptions};
 
 constexpr absl::string_view kNotJsonData = "this is not json";
+constexpr absl::string_view kMalformedJsonBody =
+    R"({"neo-emulator": "this body is not valid JSON)";
 constexpr absl::string_view kTruncatedJsonData =
     R"({"id":"emulator-truncated","isSynthetic":false,"type":"agentResponse",)"
     R"("eventBody":{"type":"assistant_message","content":"cut o)";
@@ -179,6 +183,10 @@ constexpr std::array<std::pair<absl::string_view, MalformedKind>, 2>
 constexpr std::array<std::pair<absl::string_view, FailScope>, 2> kScopes = {
     {{"streamOpens", FailScope::kStreamOpens},
      {"requests", FailScope::kRequests}}};
+constexpr std::array<std::pair<absl::string_view, BodyFaultKind>, 3>
+    kBodyFaultKinds = {{{"malformedJson", BodyFaultKind::kMalformedJson},
+                        {"truncated", BodyFaultKind::kTruncated},
+                        {"oversized", BodyFaultKind::kOversized}}};
 constexpr std::array<std::pair<absl::string_view, HttpMethod>, 7> kMethodNames =
     {{{"GET", HttpMethod::kGet},
       {"POST", HttpMethod::kPost},
@@ -306,6 +314,41 @@ absl::StatusOr<RequestFailure> ParseFail(const Json& object) {
   return failure;
 }
 
+absl::StatusOr<BodyFault> ParseBody(const Json& object) {
+  constexpr absl::string_view kPath = "body.";
+  if (absl::Status status = CheckFields(
+          object, kPath, {"kind", "bytes", "times", "method", "path"});
+      !status.ok()) {
+    return status;
+  }
+  BodyFault fault;
+  std::optional<BodyFaultKind> kind;
+  NEO_ASSIGN_OR_RETURN(kind,
+                       OptionalEnum(object, "kind", kPath, kBodyFaultKinds));
+  if (!kind) {
+    return Invalid(
+        "body.kind is required: one of malformedJson, truncated, oversized");
+  }
+  fault.kind = *kind;
+  std::optional<int> bytes;
+  NEO_ASSIGN_OR_RETURN(
+      bytes, OptionalInt(object, "bytes", kPath, kOversizedBytesRange));
+  if (bytes && fault.kind != BodyFaultKind::kOversized) {
+    return Invalid("body.bytes is only allowed with body.kind \"oversized\"");
+  }
+  if (bytes) fault.oversized_bytes = *bytes;
+  std::optional<int> times;
+  NEO_ASSIGN_OR_RETURN(times, OptionalInt(object, "times", kPath, kTimesRange));
+  fault.times = times.value_or(1);
+  NEO_ASSIGN_OR_RETURN(fault.method,
+                       OptionalEnum(object, "method", kPath, kMethodNames));
+  std::optional<std::string> path;
+  NEO_ASSIGN_OR_RETURN(path, OptionalString(object, "path", kPath));
+  if (path && path->empty()) return Invalid("body.path must start with '/'");
+  fault.path_pattern = path.value_or("");
+  return fault;
+}
+
 #undef NEO_ASSIGN_OR_RETURN
 
 absl::Status ValidateStream(const StreamFaults& stream) {
@@ -403,6 +446,45 @@ absl::Status ValidateFail(const RequestFailure& failure) {
   return absl::OkStatus();
 }
 
+absl::Status ValidateBody(const BodyFault& fault) {
+  if (fault.kind != BodyFaultKind::kMalformedJson &&
+      fault.kind != BodyFaultKind::kTruncated &&
+      fault.kind != BodyFaultKind::kOversized) {
+    return Invalid(
+        "invalid body.kind: allowed values are malformedJson, truncated, "
+        "oversized");
+  }
+  if (absl::Status s =
+          CheckRange(fault.oversized_bytes, "body.bytes", kOversizedBytesRange);
+      !s.ok()) {
+    return s;
+  }
+  if (absl::Status s = CheckRange(fault.times, "body.times", kTimesRange);
+      !s.ok()) {
+    return s;
+  }
+  if (fault.method) {
+    bool known_method = false;
+    for (HttpMethod method : kMethods) known_method |= method == *fault.method;
+    if (!known_method) {
+      return Invalid(
+          "invalid body.method: allowed values are GET, POST, PATCH, PUT, "
+          "DELETE, HEAD, OPTIONS");
+    }
+  }
+  if (!fault.path_pattern.empty() && fault.path_pattern[0] != '/') {
+    return Invalid("body.path must start with '/'");
+  }
+  return absl::OkStatus();
+}
+
+absl::string_view BodyFaultKindName(BodyFaultKind kind) {
+  for (const auto& [name, value] : kBodyFaultKinds) {
+    if (value == kind) return name;
+  }
+  return "malformedJson";
+}
+
 }  // namespace
 
 absl::StatusOr<FaultPlan> ParseFaultPlan(absl::string_view json_text) {
@@ -411,7 +493,7 @@ absl::StatusOr<FaultPlan> ParseFaultPlan(absl::string_view json_text) {
   if (root.is_discarded()) return Invalid("fault plan is not valid JSON");
   if (!root.is_object()) return Invalid("fault plan must be a JSON object");
   if (absl::Status status =
-          CheckFields(root, "", {"latencyMs", "stream", "fail"});
+          CheckFields(root, "", {"latencyMs", "stream", "fail", "body"});
       !status.ok()) {
     return status;
   }
@@ -435,6 +517,13 @@ absl::StatusOr<FaultPlan> ParseFaultPlan(absl::string_view json_text) {
     if (!parsed.ok()) return parsed.status();
     plan.fail = *std::move(parsed);
   }
+  absl::StatusOr<const Json*> body = OptionalObject(root, "body", "");
+  if (!body.ok()) return body.status();
+  if (*body != nullptr) {
+    absl::StatusOr<BodyFault> parsed = ParseBody(**body);
+    if (!parsed.ok()) return parsed.status();
+    plan.body = *std::move(parsed);
+  }
   if (absl::Status status = ValidateFaultPlan(plan); !status.ok()) {
     return status;
   }
@@ -453,6 +542,11 @@ absl::Status ValidateFaultPlan(const FaultPlan& plan) {
   }
   if (plan.fail) {
     if (absl::Status status = ValidateFail(*plan.fail); !status.ok()) {
+      return status;
+    }
+  }
+  if (plan.body) {
+    if (absl::Status status = ValidateBody(*plan.body); !status.ok()) {
       return status;
     }
   }
@@ -510,6 +604,17 @@ Json FaultPlanToJson(const FaultPlan& plan) {
     if (!failure.message.empty()) json["message"] = failure.message;
     out["fail"] = std::move(json);
   }
+  if (plan.body) {
+    const BodyFault& fault = *plan.body;
+    Json json = {{"kind", BodyFaultKindName(fault.kind)},
+                 {"times", fault.times}};
+    if (fault.kind == BodyFaultKind::kOversized) {
+      json["bytes"] = fault.oversized_bytes;
+    }
+    if (fault.method) json["method"] = HttpMethodName(*fault.method);
+    if (!fault.path_pattern.empty()) json["path"] = fault.path_pattern;
+    out["body"] = std::move(json);
+  }
   return out;
 }
 
@@ -524,6 +629,17 @@ bool FailureMatches(const RequestFailure& failure, HttpMethod method,
   return failure.path_pattern.empty() ||
          PathPatternMatches(failure.path_pattern, path);
 }
+
+bool BodyFaultMatches(const BodyFault& fault, HttpMethod method,
+                      absl::string_view path) {
+  std::optional<RouteMatch> route = MatchRoute(path);
+  if (route && route->route == Route::kTaskEventStream) return false;
+  if (fault.method && *fault.method != method) return false;
+  return fault.path_pattern.empty() ||
+         PathPatternMatches(fault.path_pattern, path);
+}
+
+absl::string_view MalformedJsonBody() { return kMalformedJsonBody; }
 
 bool PathPatternMatches(absl::string_view pattern, absl::string_view path) {
   // Greedy glob with backtracking to the last '*': linear for one star,

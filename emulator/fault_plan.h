@@ -92,12 +92,43 @@ struct RequestFailure {
                          const RequestFailure&) = default;
 };
 
+enum class BodyFaultKind {
+  // The body is replaced by the start of a JSON object, cut off.
+  kMalformedJson,
+  // Content-Length announces the whole body (at least 1 byte), only its
+  // first half (rounded down) is sent, then the connection is closed.
+  kTruncated,
+  // The body is padded with trailing spaces (still valid JSON) to
+  // BodyFault::oversized_bytes.
+  kOversized,
+};
+
+// Corrupts the body of unary API responses (whatever their status; never
+// event streams), as a broken proxy or server would.
+struct BodyFault {
+  BodyFaultKind kind = BodyFaultKind::kMalformedJson;
+  // kOversized only: the size of the padded body; one byte over the
+  // bridge's default response cap (16 MiB) by default.
+  int oversized_bytes = (16 << 20) + 1;
+  // How many matching responses are corrupted; then the fault is removed.
+  // Ignored in X-Emulator-Fault.
+  int times = 1;
+  // The method to match (any when unset).
+  std::optional<HttpMethod> method;
+  // The (still percent-encoded) path to match, `*` matching any run of
+  // characters including '/'; empty = any path.
+  std::string path_pattern;
+
+  friend bool operator==(const BodyFault&, const BodyFault&) = default;
+};
+
 // Everything the emulator is told to break. The default plan breaks nothing.
 struct FaultPlan {
   // Every API response (unary and stream open) is delayed by this much.
   absl::Duration latency = absl::ZeroDuration();
   std::optional<StreamFaults> stream;
   std::optional<RequestFailure> fail;
+  std::optional<BodyFault> body;
 
   friend bool operator==(const FaultPlan&, const FaultPlan&) = default;
 };
@@ -119,6 +150,14 @@ nlohmann::json FaultPlanToJson(const FaultPlan& plan);
 // Whether `failure` applies to a request with this method and path.
 bool FailureMatches(const RequestFailure& failure, HttpMethod method,
                     absl::string_view path);
+
+// Whether `fault` applies to the response to a request with this method and
+// path (never to an event stream open).
+bool BodyFaultMatches(const BodyFault& fault, HttpMethod method,
+                      absl::string_view path);
+
+// The body a kMalformedJson fault sends instead of the real one.
+absl::string_view MalformedJsonBody();
 
 // `*` matches any run of characters (including none and '/'); everything
 // else matches itself.

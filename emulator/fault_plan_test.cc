@@ -90,7 +90,7 @@ TEST(ParseFaultPlanTest, ErrorsNameTheField) {
            Case{"[]", "fault plan must be a JSON object"},
            Case{R"({"latency": 5})",
                 "unknown field 'latency': allowed fields are latencyMs, "
-                "stream, fail"},
+                "stream, fail, body"},
            Case{R"({"latencyMs": -1})",
                 "latencyMs must be an integer between 0 and 60000"},
            Case{R"({"latencyMs": 1.5})",
@@ -180,6 +180,26 @@ TEST(ParseFaultPlanTest, ErrorsNameTheField) {
                 "fail.path must start with '/'"},
            Case{R"({"fail": {"status": 503, "message": 7}})",
                 "fail.message must be a string"},
+           Case{R"({"body": "truncated"})", "body must be an object"},
+           Case{R"({"body": {}})",
+                "body.kind is required: one of malformedJson, truncated, "
+                "oversized"},
+           Case{R"({"body": {"kind": "short"}})",
+                "invalid body.kind 'short': allowed values are malformedJson, "
+                "truncated, oversized"},
+           Case{R"({"body": {"kind": "truncated", "bytes": 10}})",
+                "body.bytes is only allowed with body.kind \"oversized\""},
+           Case{R"({"body": {"kind": "oversized", "bytes": 0}})",
+                "body.bytes must be an integer between 1 and 268435456"},
+           Case{R"({"body": {"kind": "oversized", "times": 0}})",
+                "body.times must be an integer between 1 and 1000000"},
+           Case{R"({"body": {"kind": "truncated", "method": "get"}})",
+                "invalid body.method 'get'"},
+           Case{R"({"body": {"kind": "truncated", "path": "api"}})",
+                "body.path must start with '/'"},
+           Case{R"({"body": {"kind": "truncated", "status": 200}})",
+                "unknown field 'body.status': allowed fields are kind, bytes, "
+                "times, method, path"},
        }) {
     absl::StatusOr<FaultPlan> plan = ParseFaultPlan(c.json);
     ASSERT_FALSE(plan.ok()) << c.json;
@@ -226,6 +246,15 @@ TEST(ValidateFaultPlanTest, ChecksPlansBuiltInCpp) {
                          .scope = FailScope::kRequests,
                          .method = HttpMethod::kOther}},
                 "invalid fail.method"},
+           Case{{.body = BodyFault{.kind = BodyFaultKind::kOversized,
+                         .oversized_bytes = 0}},
+                "body.bytes must be an integer between 1 and 268435456"},
+           Case{{.body = BodyFault{.times = 0}},
+                "body.times must be an integer between 1 and 1000000"},
+           Case{{.body = BodyFault{.method = HttpMethod::kOther}},
+                "invalid body.method"},
+           Case{{.body = BodyFault{.path_pattern = "x"}},
+                "body.path must start with '/'"},
        }) {
     absl::Status status = ValidateFaultPlan(c.plan);
     ASSERT_FALSE(status.ok()) << c.message;
@@ -247,6 +276,10 @@ TEST(FaultPlanToJsonTest, PrintsOnlySetFieldsAndRoundTrips) {
            R"({"fail": {"status": 503, "retryAfterSeconds": 0, "times": 4,
                         "scope": "requests", "method": "DELETE",
                         "path": "/api/*", "message": "m"}})",
+           R"({"body": {"kind": "malformedJson"}})",
+           R"({"body": {"kind": "truncated", "times": 3, "method": "GET",
+                        "path": "/api/*"}})",
+           R"({"body": {"kind": "oversized", "bytes": 1000}})",
        }) {
     absl::StatusOr<FaultPlan> plan = ParseFaultPlan(text);
     ASSERT_TRUE(plan.ok()) << text << ": " << plan.status();
@@ -263,6 +296,52 @@ TEST(FaultPlanToJsonTest, PrintsOnlySetFieldsAndRoundTrips) {
             Json::parse(R"({"stream": {"dropAfterEvents": 2, "times": 5},
                             "fail": {"status": 429, "times": 1,
                                      "scope": "streamOpens"}})"));
+}
+
+TEST(ParseFaultPlanTest, ReadsBodyFaults) {
+  absl::StatusOr<FaultPlan> plan = ParseFaultPlan(
+      R"({"body": {"kind": "oversized", "bytes": 4096, "times": 2,
+                   "method": "GET", "path": "/api/preview/agents/*"}})");
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  ASSERT_TRUE(plan->body.has_value());
+  EXPECT_EQ(plan->body->kind, BodyFaultKind::kOversized);
+  EXPECT_EQ(plan->body->oversized_bytes, 4096);
+  EXPECT_EQ(plan->body->times, 2);
+  EXPECT_EQ(plan->body->method, HttpMethod::kGet);
+  EXPECT_EQ(plan->body->path_pattern, "/api/preview/agents/*");
+
+  absl::StatusOr<FaultPlan> defaults =
+      ParseFaultPlan(R"({"body": {"kind": "truncated"}})");
+  ASSERT_TRUE(defaults.ok()) << defaults.status();
+  EXPECT_EQ(defaults->body->kind, BodyFaultKind::kTruncated);
+  EXPECT_EQ(defaults->body->times, 1);
+  EXPECT_EQ(defaults->body->method, std::nullopt);
+  EXPECT_EQ(defaults->body->path_pattern, "");
+  // Over the bridge's default 16 MiB response cap.
+  EXPECT_EQ(defaults->body->oversized_bytes, (16 << 20) + 1);
+  EXPECT_EQ(FaultPlanToJson(*defaults),
+            Json::parse(R"({"body": {"kind": "truncated", "times": 1}})"));
+}
+
+TEST(BodyFaultMatchesTest, MatchesMethodAndPatternButNeverStreams) {
+  const BodyFault any{.kind = BodyFaultKind::kMalformedJson};
+  EXPECT_TRUE(BodyFaultMatches(any, HttpMethod::kGet,
+                               "/api/preview/agents/acme/tasks/t1"));
+  EXPECT_TRUE(BodyFaultMatches(any, HttpMethod::kPost,
+                               "/api/preview/agents/acme/tasks"));
+  EXPECT_FALSE(BodyFaultMatches(any, HttpMethod::kGet, kStreamPath));
+  const BodyFault gets{.method = HttpMethod::kGet,
+                       .path_pattern = "/api/preview/agents/*/tasks/t1"};
+  EXPECT_TRUE(BodyFaultMatches(gets, HttpMethod::kGet,
+                               "/api/preview/agents/acme/tasks/t1"));
+  EXPECT_FALSE(BodyFaultMatches(gets, HttpMethod::kPatch,
+                                "/api/preview/agents/acme/tasks/t1"));
+  EXPECT_FALSE(BodyFaultMatches(gets, HttpMethod::kGet,
+                                "/api/preview/agents/acme/tasks/t2"));
+}
+
+TEST(MalformedJsonBodyTest, IsNotJson) {
+  EXPECT_TRUE(Json::parse(MalformedJsonBody(), nullptr, false).is_discarded());
 }
 
 TEST(FailureMatchesTest, StreamOpensMatchOnlyGetOnTheStreamRoute) {

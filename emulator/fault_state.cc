@@ -13,6 +13,8 @@ RequestDecision DecideRequest(const FaultPlan& plan, HttpMethod method,
   decision.latency = plan.latency;
   if (plan.fail && FailureMatches(*plan.fail, method, path)) {
     decision.failure = plan.fail;
+  } else if (plan.body && BodyFaultMatches(*plan.body, method, path)) {
+    decision.body = plan.body;
   }
   return decision;
 }
@@ -52,6 +54,7 @@ RequestDecision FaultState::DecideRequest(HttpMethod method,
   absl::MutexLock lock(&mutex_);
   RequestDecision decision = neo_emulator::DecideRequest(plan_, method, path);
   if (decision.failure && --plan_.fail->times <= 0) plan_.fail.reset();
+  if (decision.body && --plan_.body->times <= 0) plan_.body.reset();
   return decision;
 }
 

@@ -25,6 +25,9 @@ struct RequestDecision {
   absl::Duration latency = absl::ZeroDuration();
   // When set, answer with FailureResponse(*failure) instead of serving.
   std::optional<RequestFailure> failure;
+  // When set (never with `failure`), serve the request but corrupt the body
+  // of its unary response.
+  std::optional<BodyFault> body;
 };
 
 // The decision `plan` gives a request, without consuming any `times`: for
@@ -47,7 +50,8 @@ class FaultState {
   FaultPlan Get() const;
 
   // For each API request, in arrival order: its decision. A matching
-  // failure uses up one of its `times` (and is removed at zero).
+  // failure, or else a matching body fault, uses up one of its `times` (and
+  // is removed at zero).
   RequestDecision DecideRequest(HttpMethod method, absl::string_view path);
 
   // For each event stream that opens: its stream faults, using up one of

@@ -94,6 +94,34 @@ TEST(FaultStateTest, ConcurrentTakersUseUpExactlyTheTimes) {
   EXPECT_EQ(state.Get(), FaultPlan{});
 }
 
+TEST(FaultStateTest, BodyFaultsUseUpTheirTimesAndYieldToFailures) {
+  FaultState state;
+  state.Set({.fail = RequestFailure{.status = 503, .times = 1},
+             .body = BodyFault{.kind = BodyFaultKind::kTruncated, .times = 2}});
+  // A stream open: failed, the body fault is neither given nor used up.
+  RequestDecision failed = state.DecideRequest(HttpMethod::kGet, kStreamPath);
+  EXPECT_TRUE(failed.failure.has_value());
+  EXPECT_EQ(failed.body, std::nullopt);
+  EXPECT_EQ(state.Get().body->times, 2);
+  // Streams never get a body fault.
+  EXPECT_EQ(state.DecideRequest(HttpMethod::kGet, kStreamPath).body,
+            std::nullopt);
+  for (int remaining : {1, 0}) {
+    RequestDecision decision =
+        state.DecideRequest(HttpMethod::kGet, kTasksPath);
+    ASSERT_TRUE(decision.body.has_value());
+    EXPECT_EQ(decision.body->kind, BodyFaultKind::kTruncated);
+    EXPECT_EQ(decision.failure, std::nullopt);
+    if (remaining > 0) {
+      EXPECT_EQ(state.Get().body->times, remaining);
+    } else {
+      EXPECT_EQ(state.Get().body, std::nullopt);
+    }
+  }
+  EXPECT_EQ(state.DecideRequest(HttpMethod::kGet, kTasksPath).body,
+            std::nullopt);
+}
+
 TEST(DecideRequestTest, PerRequestPlansUseNothingUp) {
   const FaultPlan plan{.latency = absl::Milliseconds(3),
                        .fail = RequestFailure{.status = 503, .times = 1}};

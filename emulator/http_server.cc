@@ -12,6 +12,7 @@
 #include <openssl/ssl.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <cstring>
 #include <utility>
 #include <vector>
@@ -154,6 +155,14 @@ HttpServer::~HttpServer() {
   // Delayed requests are freed with their connections by evhttp_free.
   for (auto& [raw, pending] : delayed_) event_free(pending->timer);
   delayed_.clear();
+  for (auto& [raw, truncation] : truncations_) {
+    evhttp_connection_set_closecb(truncation->connection, nullptr, nullptr);
+    if (truncation->output_watch != nullptr) {
+      evbuffer_remove_cb_entry(truncation->output, truncation->output_watch);
+    }
+    event_free(truncation->close_due);
+  }
+  truncations_.clear();
   // Freeing the evhttp frees every connection and runs close callbacks:
   // detach streams and drains first so none reaches a half-destroyed server.
   for (auto& [raw, open] : streams_) {
@@ -251,6 +260,7 @@ void HttpServer::Handle(evhttp_request* request) {
   pending->parsed = std::move(parsed);
   pending->request_id = request_id;
   pending->failure = std::move(decision.failure);
+  pending->body = std::move(decision.body);
   if (decision.latency <= absl::ZeroDuration()) {
     Dispatch(*pending);
     return;
@@ -299,7 +309,108 @@ void HttpServer::Dispatch(PendingRequest& pending) {
                 faults.value_or(StreamFaults{}));
     return;
   }
+  if (pending.body) {
+    ReplyWithBodyFault(pending.request, std::move(response), pending.request_id,
+                       *pending.body);
+    return;
+  }
   Reply(pending.request, response, pending.request_id);
+}
+
+void HttpServer::ReplyWithBodyFault(evhttp_request* request,
+                                    HttpResponse response,
+                                    const std::string& request_id,
+                                    const BodyFault& fault) {
+  switch (fault.kind) {
+    case BodyFaultKind::kMalformedJson:
+      response.body = std::string(MalformedJsonBody());
+      break;
+    case BodyFaultKind::kOversized: {
+      const size_t size = static_cast<size_t>(fault.oversized_bytes);
+      if (response.body.size() < size) response.body.resize(size, ' ');
+      break;
+    }
+    case BodyFaultKind::kTruncated:
+      ReplyTruncated(request, response, request_id);
+      return;
+  }
+  Reply(request, response, request_id);
+}
+
+void HttpServer::ReplyTruncated(evhttp_request* request,
+                                const HttpResponse& response,
+                                const std::string& request_id) {
+  evkeyvalq* headers = evhttp_request_get_output_headers(request);
+  for (const auto& [name, value] : response.headers) {
+    evhttp_add_header(headers, name.c_str(), value.c_str());
+  }
+  evhttp_add_header(headers, "X-Pulumi-Request-ID", request_id.c_str());
+  // An explicit Content-Length also keeps evhttp from chunking the reply,
+  // so the client knows bytes are missing when the connection closes.
+  const size_t announced = std::max<size_t>(response.body.size(), 1);
+  evhttp_add_header(headers, "Content-Length", absl::StrCat(announced).c_str());
+
+  auto owned = std::make_unique<Truncation>();
+  Truncation* truncation = owned.get();
+  truncation->server = this;
+  truncation->connection = evhttp_request_get_connection(request);
+  truncation->close_due =
+      event_new(base_, -1, 0, &HttpServer::OnTruncationDue, truncation);
+  truncations_.emplace(truncation, std::move(owned));
+  evhttp_connection_set_closecb(truncation->connection,
+                                &HttpServer::OnTruncationClosed, truncation);
+
+  const std::string reason(ReasonPhrase(response.status));
+  evhttp_send_reply_start(request, response.status, reason.c_str());
+  evbuffer* body = evbuffer_new();
+  evbuffer_add(body, response.body.data(), response.body.size() / 2);
+  evhttp_send_reply_chunk(request, body);
+  evbuffer_free(body);
+
+  bufferevent* bev = evhttp_connection_get_bufferevent(truncation->connection);
+  evbuffer* output = bev != nullptr ? bufferevent_get_output(bev) : nullptr;
+  // Closing from here (possibly inside evhttp's request callback) is not
+  // safe: the close always runs from its own event.
+  if (output == nullptr || evbuffer_get_length(output) == 0) {
+    event_active(truncation->close_due, EV_TIMEOUT, 0);
+    return;
+  }
+  truncation->output = output;
+  truncation->output_watch =
+      evbuffer_add_cb(output, &HttpServer::OnTruncationOutput, truncation);
+}
+
+void HttpServer::OnTruncationOutput(evbuffer* output,
+                                    const evbuffer_cb_info* /*info*/,
+                                    void* arg) {
+  // Runs inside the bufferevent's write path: only schedule the close.
+  if (evbuffer_get_length(output) == 0) {
+    event_active(static_cast<Truncation*>(arg)->close_due, EV_TIMEOUT, 0);
+  }
+}
+
+void HttpServer::OnTruncationDue(int /*fd*/, short /*what*/, void* arg) {
+  auto* truncation = static_cast<Truncation*>(arg);
+  evhttp_connection* connection = truncation->connection;
+  evhttp_connection_set_closecb(connection, nullptr, nullptr);
+  truncation->server->DiscardTruncation(truncation);
+  evhttp_connection_free(connection);
+}
+
+void HttpServer::OnTruncationClosed(evhttp_connection* /*connection*/,
+                                    void* arg) {
+  // The client hung up (or the write failed) before the close was due.
+  auto* truncation = static_cast<Truncation*>(arg);
+  truncation->server->DiscardTruncation(truncation);
+}
+
+void HttpServer::DiscardTruncation(Truncation* truncation) {
+  if (truncation->output_watch != nullptr) {
+    evbuffer_remove_cb_entry(truncation->output, truncation->output_watch);
+  }
+  // Not persistent: safe to free inside its own callback.
+  event_free(truncation->close_due);
+  truncations_.erase(truncation);  // Deletes `truncation`.
 }
 
 void HttpServer::Reply(evhttp_request* request, const HttpResponse& response,

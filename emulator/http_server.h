@@ -23,6 +23,9 @@
 #include "emulator/task_service.h"
 
 struct bufferevent;
+struct evbuffer;
+struct evbuffer_cb_entry;
+struct evbuffer_cb_info;
 struct event;
 struct event_base;
 struct evhttp;
@@ -94,11 +97,24 @@ class HttpServer {
     HttpRequest parsed;
     std::string request_id;
     std::optional<RequestFailure> failure;
+    // Corrupts the unary response's body; nullopt = sent as it is.
+    std::optional<BodyFault> body;
     // The request's X-Emulator-Fault plan; nullopt = the plan in force.
     std::optional<FaultPlan> header_plan;
     // While delayed by injected latency: its timer, and the server.
     event* timer = nullptr;
     HttpServer* server = nullptr;
+  };
+
+  // A response cut short by a kTruncated body fault: its connection is
+  // closed (no more bytes, no clean end) once the partial body has left the
+  // output buffer.
+  struct Truncation {
+    HttpServer* server = nullptr;
+    evhttp_connection* connection = nullptr;
+    evbuffer* output = nullptr;
+    evbuffer_cb_entry* output_watch = nullptr;
+    event* close_due = nullptr;
   };
 
   // An open stream and the task it watches.
@@ -117,12 +133,24 @@ class HttpServer {
   static void OnDelayElapsed(int fd, short what, void* arg);
   static void OnDrainClosed(evhttp_connection* connection, void* arg);
   static void OnDrainComplete(evhttp_request* request, void* arg);
+  static void OnTruncationOutput(evbuffer* output, const evbuffer_cb_info* info,
+                                 void* arg);
+  static void OnTruncationDue(int fd, short what, void* arg);
+  static void OnTruncationClosed(evhttp_connection* connection, void* arg);
 
   void Handle(evhttp_request* request);
   // Fails, serves or opens the stream of a request whose delay is over.
   void Dispatch(PendingRequest& pending);
   void Reply(evhttp_request* request, const HttpResponse& response,
              const std::string& request_id);
+  // Sends `response` with its body corrupted as `fault` says.
+  void ReplyWithBodyFault(evhttp_request* request, HttpResponse response,
+                          const std::string& request_id,
+                          const BodyFault& fault);
+  void ReplyTruncated(evhttp_request* request, const HttpResponse& response,
+                      const std::string& request_id);
+  // Forgets `truncation` (its connection is closed or about to be).
+  void DiscardTruncation(Truncation* truncation);
   void StartStream(evhttp_request* request, const StreamTarget& target,
                    const std::string& request_id, StreamFaults faults);
   void CloseStream(SseStream* stream);
@@ -144,6 +172,7 @@ class HttpServer {
   absl::flat_hash_set<evhttp_connection*> draining_;
   absl::flat_hash_map<PendingRequest*, std::unique_ptr<PendingRequest>>
       delayed_;
+  absl::flat_hash_map<Truncation*, std::unique_ptr<Truncation>> truncations_;
   std::function<void()> drained_;
 };
 

@@ -37,6 +37,21 @@ absl::Status ParseDurationValue(absl::string_view text, absl::Duration* out) {
   return absl::OkStatus();
 }
 
+// A duration that may also be zero ("0s"), for settings where zero means
+// "not at all".
+absl::Status ParseDurationOrZero(absl::string_view text, absl::Duration* out) {
+  absl::Duration d;
+  if (absl::ParseDuration(text, &d) && d == absl::ZeroDuration()) {
+    *out = d;
+    return absl::OkStatus();
+  }
+  if (absl::Status s = ParseDurationValue(text, out); !s.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(s.message(), "; or 0s for none"));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status ParseHostPort(absl::string_view text) {
   size_t colon = text.rfind(':');
   int port = -1;
@@ -297,7 +312,7 @@ const std::vector<Setting>& Settings() {
        "connection) shares it again; 0s closes it at once.",
        [](ServerOptions& o) { return DurationText(o.stream.linger); },
        [](absl::string_view v, ServerOptions& o) {
-         return ParseDurationValue(v, &o.stream.linger);
+         return ParseDurationOrZero(v, &o.stream.linger);
        }},
       {"ca-file", "NEO_BRIDGE_CA_FILE", "PATH",
        "PEM bundle of CAs to verify the upstream with (verification is "

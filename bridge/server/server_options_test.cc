@@ -72,6 +72,18 @@ TEST(ParseCommandLineTest, OperationsSettings) {
   EXPECT_EQ(o.upstream_retry_attempts, 1);
 }
 
+// --help promises "0s closes it at once" (and the chart's schema allows
+// 0s): the parser must take it.
+TEST(ParseCommandLineTest, StreamLingerMayBeZero) {
+  auto parsed = ParseCommandLine({"--stream-linger=0s"}, FakeEnv({}));
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  EXPECT_EQ(parsed->options.stream.linger, absl::ZeroDuration());
+  auto negative = ParseCommandLine({"--stream-linger=-1s"}, FakeEnv({}));
+  ASSERT_FALSE(negative.ok());
+  EXPECT_THAT(negative.status().message(),
+              HasSubstr("--stream-linger: invalid duration"));
+}
+
 TEST(ParseCommandLineTest, FlagsBeatEnvironmentBeatDefaults) {
   auto parsed = ParseCommandLine(
       {"--listen=127.0.0.1:0", "--default-org", "flag-org"},
