@@ -5,6 +5,7 @@
 #include <grpcpp/security/server_credentials.h>
 #include <grpcpp/server_builder.h>
 
+#include <algorithm>
 #include <chrono>
 #include <limits>
 #include <utility>
@@ -107,13 +108,19 @@ absl::StatusOr<std::unique_ptr<BridgeServer>> BridgeServer::Start(
   client_options.retry.max_attempts = options.upstream_retry_attempts;
   server->client_ = std::make_unique<client::RestNeoClient>(
       *server->transport_, std::move(client_options));
+  // A stream's open is an upstream request like any other: a head that
+  // never comes (a stalled upstream) is given up on after --request-timeout
+  // and, on a reconnect, retried, rather than waiting a fixed bound.
+  stream::StreamOptions stream_options = options.stream;
+  stream_options.open_timeout =
+      std::min(stream_options.open_timeout, options.request_timeout);
   server->service_ = std::make_unique<service::AgentTasksService>(
       *server->client_, server->service_tokens_.get(),
       service::AgentTasksServiceOptions{
           .default_org = options.default_org,
           .default_timeout = options.request_timeout,
           .create_timeout = options.create_timeout,
-          .stream = options.stream,
+          .stream = stream_options,
           .service_token_policy = server->policy_.get(),
           .observer = server->metrics_.get(),
           .limits = options.limits,

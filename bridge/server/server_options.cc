@@ -238,7 +238,8 @@ const std::vector<Setting>& Settings() {
          return absl::OkStatus();
        }},
       {"request-timeout", "NEO_BRIDGE_REQUEST_TIMEOUT", "DURATION",
-       "Upstream time bound for calls without a deadline.",
+       "Upstream time bound for calls without a deadline, and for each "
+       "wait for a stream's response head.",
        [](ServerOptions& o) { return DurationText(o.request_timeout); },
        [](absl::string_view v, ServerOptions& o) {
          return ParseDurationValue(v, &o.request_timeout);

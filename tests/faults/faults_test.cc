@@ -558,16 +558,18 @@ TEST_F(FaultsTest, Slicing) { Run(&FaultsTest::Slicing); }
 TEST_F(FaultsTest, ResetMidResponse) { Run(&FaultsTest::ResetMidResponse); }
 TEST_F(FaultsTest, StallWithoutFin) { Run(&FaultsTest::StallWithoutFin); }
 // A stream whose first open stalls before the response head: no idle
-// timeout applies yet, the bridge's fixed 20 s bound on the head does. Not
-// part of the repeated rounds for that reason.
+// timeout applies yet; --request-timeout (2 s here) bounds the wait for the
+// head, well before the caller's own deadline.
 TEST_F(FaultsTest, StreamOpenStalledBeforeItsHead) {
   const std::string id = TaskWithTurns(1);
   proxy_->StallAfter(0, 1);
   v1::StreamTaskEventsRequest request;
   request.set_task_id(id);
+  const absl::Time start = absl::Now();
   StreamReader reader(*stub_, request, absl::Seconds(40));
   ExpectStatus(reader.WaitForEnd(), grpc::StatusCode::DEADLINE_EXCEEDED,
                "UPSTREAM_TIMEOUT");
+  EXPECT_LT(absl::Now() - start, absl::Seconds(15));
   EXPECT_TRUE(reader.ids().empty());
   ClearFaults();
 }
