@@ -89,6 +89,25 @@ if [ "$with_test_tools" = 1 ] && command -v go >/dev/null 2>&1; then
   fi
 fi
 
+# The TSan run (tests/sanitizers/build_tsan_absl.sh) builds Debian's own
+# abseil source package with TSan: `apt-get source` needs deb-src entries,
+# made here from the deb entries already configured.
+if [ "$with_test_tools" = 1 ]; then
+  absl_version=$(dpkg-query -W -f='${Version}' libabsl-dev)
+  if ! apt-cache showsrc abseil 2>/dev/null | grep -qxF "Version: $absl_version"; then
+    say "adding deb-src entries (apt-get source abseil, for tests/sanitizers)"
+    src_list=/etc/apt/sources.list.d/neo-bridge-deb-src
+    if [ -f /etc/apt/sources.list.d/debian.sources ]; then
+      sed 's/^Types: deb$/Types: deb-src/' /etc/apt/sources.list.d/debian.sources |
+        sudo_if_needed tee "$src_list.sources" >/dev/null
+    else
+      sed -n 's/^deb /deb-src /p' /etc/apt/sources.list |
+        sudo_if_needed tee "$src_list.list" >/dev/null
+    fi
+    sudo_if_needed apt-get update -qq
+  fi
+fi
+
 # buf (lint, format) and the google/rpc protos, pinned in protos/package-lock.json.
 if [ ! -x protos/node_modules/.bin/buf ] || [ ! -f protos/node_modules/google-proto-files/google/rpc/error_details.proto ] \
    || [ protos/package-lock.json -nt protos/node_modules/.package-lock.json ]; then

@@ -118,11 +118,14 @@ class UpstreamCallReactor final : public grpc::ServerUnaryReactor {
   }
 
   // The NeoClient completion for this RPC; call at most once. `lease` (the
-  // in-flight upstream slot) is released when the call completes.
+  // in-flight upstream slot) is released when the call completes, before
+  // Finish: once the caller has its answer the service, and the CallLimiter
+  // the lease points into, may be destroyed (and a caller's next call must
+  // find the slot free).
   client::Callback<Response> Completion(CallLease lease) {
     return [this,
             lease = std::move(lease)](absl::StatusOr<Response> result) mutable {
-      CallLease released = std::move(lease);
+      { CallLease released = std::move(lease); }
       LogCall(record_, result.status());
       if (result.ok()) {
         *response_ = *std::move(result);

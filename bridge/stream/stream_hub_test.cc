@@ -164,7 +164,9 @@ TEST_F(StreamHubTest, AJoinerStartsWhereItAsked) {
   EXPECT_NE(own, feed);
   ASSERT_TRUE(transport_.WaitForRequests(2, kWait));
   bool resumed = false;
-  for (const auto& [name, value] : transport_.requests()[1].request.headers) {
+  // requests() returns a copy: keep it alive for the loop.
+  const auto requests = transport_.requests();
+  for (const auto& [name, value] : requests[1].request.headers) {
     resumed |= name == "Last-Event-ID" && value == "x9";
   }
   EXPECT_TRUE(resumed);

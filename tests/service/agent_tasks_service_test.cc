@@ -58,7 +58,7 @@ class AgentTasksServiceTest : public ::testing::Test {
  protected:
   void SetUp() override { Start(/*service_token=*/"pul-service"); }
 
-  void Start(std::string service_token) {
+  void Start(std::string service_token, CallLimitsOptions limits = {}) {
     if (server_ != nullptr) server_->Shutdown();
     tokens_ = std::make_unique<ServiceTokenSource>(service_token, "");
     client_ = std::make_unique<client::RestNeoClient>(
@@ -68,7 +68,8 @@ class AgentTasksServiceTest : public ::testing::Test {
         *client_, tokens_.get(),
         AgentTasksServiceOptions{.default_org = "acme",
                                  .default_timeout = absl::Seconds(20),
-                                 .create_timeout = absl::Seconds(120)});
+                                 .create_timeout = absl::Seconds(120),
+                                 .limits = limits});
     grpc::ServerBuilder builder;
     int port = 0;
     builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(),
@@ -115,6 +116,23 @@ TEST_F(AgentTasksServiceTest, GetTaskUsesDefaultOrgAndServiceToken) {
   EXPECT_EQ(sent.url, "http://neo.test/api/preview/agents/acme/tasks/t-1");
   EXPECT_THAT(sent.headers,
               Contains(Pair("Authorization", "token pul-service")));
+}
+
+// The upstream slot of a call is free by the time its caller has the
+// answer: with one slot, back-to-back calls never find it taken. (It was
+// released after Finish, racing the next call and, at shutdown, the
+// limiter's destruction; TSan caught the latter.)
+TEST_F(AgentTasksServiceTest, UpstreamSlotIsFreeOnceTheCallerHasItsAnswer) {
+  Start("pul-service", CallLimitsOptions{.max_inflight_upstream = 1});
+  for (int i = 0; i < 50; ++i) {
+    transport_.PushReply(Reply::Respond(200, kTaskJson));
+    grpc::ClientContext context;
+    v1::GetTaskRequest request;
+    request.set_task_id("t-1");
+    v1::GetTaskResponse response;
+    grpc::Status status = stub_->GetTask(&context, request, &response);
+    ASSERT_TRUE(status.ok()) << "call " << i << ": " << status.error_message();
+  }
 }
 
 TEST_F(AgentTasksServiceTest, ForwardsTheCallersToken) {
