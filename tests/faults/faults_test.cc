@@ -46,6 +46,20 @@ using ::neobridge::test_support::ErrorReason;
 using ::neobridge::test_support::StreamReader;
 
 constexpr absl::Duration kWait = absl::Seconds(20);
+
+// Under AddressSanitizer (tests/sanitizers/run.sh asan builds the bridge
+// binary with it too) freed memory sits in ASan's quarantine, so resident
+// memory says nothing about leaks; LSan checks the bridge for those when it
+// exits instead.
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+constexpr bool kRssIsMeaningful = false;
+#else
+constexpr bool kRssIsMeaningful = true;
+#endif
+#else
+constexpr bool kRssIsMeaningful = true;
+#endif
 constexpr grpc::StatusCode kOk = grpc::StatusCode::OK;
 
 // The pid of this process's child running `name` (ChildProcess keeps its
@@ -623,9 +637,11 @@ TEST_F(FaultsTest, RepeatedRoundsLeakNoFdsOrMemory) {
         << "round " << round << ": " << fds << " fds, " << warm_fds
         << " after warm-up";
     const int64_t rss = RssKib(pid_);
-    EXPECT_LT(rss - warm_rss, kRssGrowthKib)
-        << "round " << round << ": VmRSS " << rss << " KiB, " << warm_rss
-        << " KiB after warm-up";
+    if (kRssIsMeaningful) {
+      EXPECT_LT(rss - warm_rss, kRssGrowthKib)
+          << "round " << round << ": VmRSS " << rss << " KiB, " << warm_rss
+          << " KiB after warm-up";
+    }
     std::cerr << "round " << round << ": fds " << fds << " (warm-up "
               << warm_fds << "), VmRSS " << rss << " KiB (warm-up " << warm_rss
               << " KiB)\n";
