@@ -16,7 +16,6 @@
 #include <fstream>
 #include <functional>
 #include <memory>
-#include <regex>
 #include <set>
 #include <string>
 #include <utility>
@@ -43,6 +42,7 @@ using ::neobridge::faults::Direction;
 using ::neobridge::faults::FaultProxy;
 using ::neobridge::test_support::ChildProcess;
 using ::neobridge::test_support::ErrorReason;
+using ::neobridge::test_support::ListeningLogField;
 using ::neobridge::test_support::StreamReader;
 
 constexpr absl::Duration kWait = absl::Seconds(20);
@@ -64,32 +64,6 @@ constexpr grpc::StatusCode kOk = grpc::StatusCode::OK;
 
 // The pid of this process's child running `name` (ChildProcess keeps its
 // own private); -1 when there is none.
-pid_t ChildPid(const std::string& name) {
-  DIR* proc = opendir("/proc");
-  if (proc == nullptr) return -1;
-  pid_t found = -1;
-  while (dirent* entry = readdir(proc)) {
-    int pid = 0;
-    if (!absl::SimpleAtoi(entry->d_name, &pid)) continue;
-    std::ifstream stat(absl::StrCat("/proc/", pid, "/stat"));
-    std::string line;
-    std::getline(stat, line);
-    // "pid (comm) state ppid ..."; comm is at most 15 characters.
-    const size_t open = line.find('(');
-    const size_t close = line.rfind(')');
-    if (open == std::string::npos || close == std::string::npos) continue;
-    const std::string comm = line.substr(open + 1, close - open - 1);
-    std::vector<std::string> rest = absl::StrSplit(line.substr(close + 2), ' ');
-    int ppid = 0;
-    if (rest.size() > 1 && absl::SimpleAtoi(rest[1], &ppid) &&
-        ppid == getpid() && name.rfind(comm, 0) == 0) {
-      found = pid;
-    }
-  }
-  closedir(proc);
-  return found;
-}
-
 int OpenFds(pid_t pid) {
   DIR* dir = opendir(absl::StrCat("/proc/", pid, "/fd").c_str());
   if (dir == nullptr) return -1;
@@ -157,14 +131,10 @@ class FaultsTest : public ::testing::Test {
     bridge_ = *std::move(child);
     ASSERT_TRUE(bridge_->WaitForStderr("\"msg\":\"listening\"", kWait))
         << bridge_->Stderr();
-    std::smatch match;
-    const std::string log = bridge_->Stderr();
-    ASSERT_TRUE(std::regex_search(
-        log, match, std::regex("\"address\":\"(127\\.0\\.0\\.1:[0-9]+)\"")));
     stub_ = v1::AgentTasksService::NewStub(
-        grpc::CreateChannel(match[1], grpc::InsecureChannelCredentials()));
-    pid_ = ChildPid("neo-bridge");
-    ASSERT_GT(pid_, 0);
+        grpc::CreateChannel(ListeningLogField(*bridge_, "address"),
+                            grpc::InsecureChannelCredentials()));
+    pid_ = bridge_->pid();
   }
 
   void TearDown() override {

@@ -6,7 +6,6 @@
 #include <signal.h>
 
 #include <memory>
-#include <regex>
 #include <string>
 #include <vector>
 
@@ -30,6 +29,7 @@ namespace v1 = ::neobridge::v1;
 using ::neobridge::test_support::ChildOptions;
 using ::neobridge::test_support::ChildProcess;
 using ::neobridge::test_support::ErrorReason;
+using ::neobridge::test_support::ListeningLogField;
 using ::neobridge::test_support::StreamReader;
 using ::testing::HasSubstr;
 using ::testing::Not;
@@ -125,12 +125,8 @@ class NeoBridgeProcessTest : public ::testing::Test {
     ASSERT_NE(bridge_, nullptr);
     ASSERT_TRUE(bridge_->WaitForStderr("\"msg\":\"listening\"", kWait))
         << bridge_->Stderr();
-    std::smatch match;
-    const std::string log = bridge_->Stderr();
-    ASSERT_TRUE(std::regex_search(
-        log, match, std::regex("\"address\":\"(127\\.0\\.0\\.1:[0-9]+)\"")));
-    channel_ =
-        grpc::CreateChannel(match[1], grpc::InsecureChannelCredentials());
+    channel_ = grpc::CreateChannel(ListeningLogField(*bridge_, "address"),
+                                   grpc::InsecureChannelCredentials());
     stub_ = v1::AgentTasksService::NewStub(channel_);
   }
 

@@ -16,7 +16,6 @@
 
 #include <cstdio>
 #include <memory>
-#include <regex>
 #include <set>
 #include <string>
 #include <utility>
@@ -46,6 +45,7 @@ namespace v1 = ::neobridge::v1;
 
 using ::neobridge::test_support::ChildProcess;
 using ::neobridge::test_support::ErrorReason;
+using ::neobridge::test_support::ListeningLogField;
 using ::neobridge::test_support::TempDir;
 using ::neobridge::test_support::WriteFileAtomically;
 using ::neobridge::upstream::testing::TestHttpServer;
@@ -562,20 +562,11 @@ std::unique_ptr<ChildProcess> RunBridge(std::vector<std::string> args,
   return child.ok() ? *std::move(child) : nullptr;
 }
 
-// The value of `"name":"…"` in the bridge's "listening" log line.
-std::string ListeningField(const ChildProcess& bridge,
-                           const std::string& name) {
-  std::smatch match;
-  const std::string log = bridge.Stderr();
-  const std::regex field("\"msg\":\"listening\".*\"" + name +
-                         "\":\"([^\"]*)\"");
-  return std::regex_search(log, match, field) ? match[1].str() : "";
-}
-
 std::unique_ptr<v1::AgentTasksService::Stub> Connect(
     const ChildProcess& bridge) {
-  return v1::AgentTasksService::NewStub(grpc::CreateChannel(
-      ListeningField(bridge, "address"), grpc::InsecureChannelCredentials()));
+  return v1::AgentTasksService::NewStub(
+      grpc::CreateChannel(ListeningLogField(bridge, "address"),
+                          grpc::InsecureChannelCredentials()));
 }
 
 // 4. Planted secrets never show in logs, /metrics or anything a caller
@@ -695,7 +686,7 @@ TEST_P(SecretsTest, PlantedTokensNeverLeak) {
   // The upstream's messages were relayed, with the token taken out.
   EXPECT_GE(echoed_errors, 2 * static_cast<int>(statuses.size()));
   const std::string metrics =
-      Scrape(absl::StrCat("http://", ListeningField(*bridge, "metrics")));
+      Scrape(absl::StrCat("http://", ListeningLogField(*bridge, "metrics")));
   EXPECT_THAT(metrics, HasSubstr("neobridge_"));
   bridge->Signal(SIGTERM);
   EXPECT_EQ(bridge->WaitForExit(kWait), 0);

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <regex>
 #include <sstream>
 
 #include "absl/strings/match.h"
@@ -128,6 +129,15 @@ std::string ChildProcess::Stdout() const {
 
 std::string ChildProcess::Stderr() const {
   return ReadAll(dir_.File("stderr"));
+}
+
+std::string ListeningLogField(const ChildProcess& bridge,
+                              absl::string_view name) {
+  const std::string log = bridge.Stderr();
+  const std::regex field(
+      absl::StrCat("\"msg\":\"listening\".*\"", name, "\":\"([^\"]*)\""));
+  std::smatch match;
+  return std::regex_search(log, match, field) ? match[1].str() : "";
 }
 
 }  // namespace neobridge::test_support

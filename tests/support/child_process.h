@@ -44,6 +44,8 @@ class ChildProcess {
 
   std::string Stdout() const;
   std::string Stderr() const;
+  // The process id, for /proc samples.
+  pid_t pid() const { return pid_; }
 
  private:
   ChildProcess() = default;
@@ -52,6 +54,11 @@ class ChildProcess {
   pid_t pid_ = -1;
   std::optional<int> exit_code_;
 };
+
+// The value of `"name":"…"` (e.g. "address", "metrics") in the "listening"
+// log line neo-bridge writes once it serves; empty when not (yet) there.
+std::string ListeningLogField(const ChildProcess& bridge,
+                              absl::string_view name);
 
 }  // namespace neobridge::test_support
 
