@@ -4,6 +4,8 @@
 # running until Ctrl-C.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
+# setup.sh may fetch a newer Go toolchain here (see GO_TOOLCHAIN_VERSION).
+export PATH="$PWD/.tools/go/bin:$PATH"
 ./setup.sh --with-grpcurl
 ./build.sh --target neo-bridge neo-emulator
 

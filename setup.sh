@@ -10,7 +10,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")"
 
 APT_PACKAGES=(
   build-essential cmake ninja-build pkg-config git ca-certificates
-  curl python3 procps
+  curl python3 procps unzip
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libcurl4-openssl-dev nlohmann-json3-dev libabsl-dev libevent-dev libssl-dev
   prometheus-cpp-dev
@@ -19,6 +19,10 @@ APT_PACKAGES=(
   nginx
 )
 GRPCURL_VERSION=v1.9.4
+# The Go client example needs Go 1.26+ (Debian 12 ships 1.19): when the go
+# on PATH is older, this toolchain comes from the Go module proxy into
+# .tools/go (test.sh and demo.sh put .tools/go/bin first on PATH).
+GO_TOOLCHAIN_VERSION=1.26.8
 
 say() { printf 'setup: %s\n' "$*"; }
 
@@ -82,10 +86,18 @@ else
   say "Debian packages present"
 fi
 
+if [ -x .tools/go/bin/go ]; then export PATH="$PWD/.tools/go/bin:$PATH"; fi
 if [ "$with_test_tools" = 1 ] && command -v go >/dev/null 2>&1; then
   go_minor=$(go env GOVERSION | sed -n 's/^go1\.\([0-9]*\).*/\1/p')
   if [ "${go_minor:-0}" -lt 26 ]; then
-    say "warning: $(go env GOVERSION) is older than the Go client example needs (go1.26+; install it from go.dev)"
+    say "fetching Go $GO_TOOLCHAIN_VERSION from the Go module proxy into .tools/go ($(go env GOVERSION) is too old for the Go client example)"
+    tmp=$(mktemp -d)
+    module="golang.org/toolchain@v0.0.1-go$GO_TOOLCHAIN_VERSION.linux-$(go env GOARCH)"
+    curl -sSfL -o "$tmp/go.zip" "https://proxy.golang.org/golang.org/toolchain/@v/${module#*@}.zip"
+    unzip -q "$tmp/go.zip" -d "$tmp"
+    rm -rf .tools/go && mkdir -p .tools && mv "$tmp/$module" .tools/go
+    rm -rf "$tmp"
+    export PATH="$PWD/.tools/go/bin:$PATH"
   fi
 fi
 

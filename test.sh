@@ -6,6 +6,8 @@
 # one. Extra arguments go to the main ctest, e.g. ./test.sh -L unit.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
+# setup.sh may fetch a newer Go toolchain here (see GO_TOOLCHAIN_VERSION).
+export PATH="$PWD/.tools/go/bin:$PATH"
 SANITIZERS=${SANITIZERS-asan tsan}
 
 # Wall time of each step, printed as it ends and again at the end.
